@@ -1,0 +1,19 @@
+# Warnings and sanitizers for the project's own targets, linked PRIVATE so
+# that third-party headers never see them.
+option(SC_WARNINGS_AS_ERRORS "Treat compiler warnings as errors" OFF)
+option(SC_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
+
+add_library(project_settings INTERFACE)
+target_compile_options(project_settings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion
+  -Wnon-virtual-dtor -Wold-style-cast -Woverloaded-virtual
+  $<$<BOOL:${SC_WARNINGS_AS_ERRORS}>:-Werror>)
+target_compile_definitions(project_settings INTERFACE
+  $<$<CONFIG:Debug>:_GLIBCXX_ASSERTIONS>
+  SC_VERSION="${PROJECT_VERSION}")
+
+if(SC_SANITIZE)
+  target_compile_options(project_settings INTERFACE
+    -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  target_link_options(project_settings INTERFACE -fsanitize=address,undefined)
+endif()

@@ -1,0 +1,80 @@
+#include "cli/common_options.h"
+
+#include "core/civil_time.h"
+#include "core/error.h"
+
+#include <fmt/ostream.h>
+
+#include <charconv>
+#include <ostream>
+
+namespace sc::cli {
+
+CLI::Option* add_optional(CLI::App& command, const std::string& name,
+                          std::optional<std::string>& target, const std::string& description) {
+    return command.add_option_function<std::string>(
+        name, [&target](const std::string& value) { target = value; }, description);
+}
+
+void add_webhook_secret_option(CLI::App& command, SettingFlags& flags,
+                               const std::string& description) {
+    command
+        .add_option_function<std::vector<std::string>>(
+            "--webhook-secret",
+            [&flags](const std::vector<std::string>& secrets) { flags.webhook_secrets = secrets; },
+            description)
+        ->type_name("SECRET")
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+        ->allow_extra_args(false);
+}
+
+void add_ledger_options(CLI::App& command, SettingFlags& flags) {
+    add_optional(command, "--vat-rate", flags.vat_rate,
+                 "VAT rate in percent for charges without tva_rate metadata (default 20)")
+        ->type_name("RATE");
+    add_optional(command, "--timezone", flags.time_zone,
+                 "IANA time zone that dates the entries (default Europe/Paris)")
+        ->type_name("TZ");
+}
+
+std::vector<std::string> require_webhook_secrets(const Settings& settings) {
+    if (settings.webhook_secrets.empty()) {
+        throw Error(ExitStatus::config, "no webhook secret is configured",
+                    "set STRIPE_WEBHOOK_SECRET or pass --webhook-secret whsec_...");
+    }
+    return settings.webhook_secrets;
+}
+
+std::optional<std::int64_t> parse_seconds(std::string_view text) {
+    std::int64_t value = 0;
+    const auto* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (text.empty() || text.front() == '-' || ec != std::errc{} || ptr != end) {
+        return std::nullopt;
+    }
+    return value;
+}
+
+std::int64_t time_option(const std::optional<std::string>& value, std::string_view option) {
+    if (!value) {
+        return unix_now();
+    }
+    const auto parsed = parse_timestamp(*value);
+    if (!parsed) {
+        throw Error(ExitStatus::usage,
+                    fmt::format("{}: '{}' is neither unix seconds nor an ISO 8601 time with an "
+                                "offset",
+                                option, *value),
+                    fmt::format("for example {0} 1700000000 or {0} 2026-11-30T14:05:00Z", option));
+    }
+    return *parsed;
+}
+
+void print_error(std::ostream& err, const std::string& message, const std::string& hint) {
+    fmt::print(err, "stripe-comptentra: error: {}\n", message);
+    if (!hint.empty()) {
+        fmt::print(err, "stripe-comptentra: hint: {}\n", hint);
+    }
+}
+
+} // namespace sc::cli

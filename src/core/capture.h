@@ -1,0 +1,30 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sc {
+
+/// A saved HTTP request: request line, headers, and the body exactly as received.
+struct HttpCapture {
+    std::string method;
+    std::string target;
+    std::vector<std::pair<std::string, std::string>> headers; ///< in order, values trimmed
+    std::string body;
+
+    /// The first header of that name, compared without case; nothing when absent.
+    std::optional<std::string_view> header(std::string_view name) const;
+};
+
+/// True when the bytes start with an HTTP/1.x request line (`POST /path HTTP/1.1`).
+bool looks_like_capture(std::string_view bytes);
+
+/// Parses a capture: request line, headers, an empty line, then the body (CRLF or LF line
+/// ends). `Content-Length` is honoured and a chunked body is decoded. Throws Error (bad input
+/// data) naming `input` when the capture is malformed or shorter than it says.
+HttpCapture parse_capture(std::string_view bytes, std::string_view input);
+
+} // namespace sc

@@ -1,0 +1,15 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace sc {
+
+/// A form of a secret that is safe to show: its well-known prefix and at most its last four
+/// characters, e.g. `sk_test_…abcd`. Short or unknown secrets show less.
+std::string redact(std::string_view secret);
+
+/// The secret without surrounding spaces, tabs, carriage returns and newlines.
+std::string_view trim_whitespace(std::string_view text);
+
+} // namespace sc

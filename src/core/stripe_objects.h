@@ -1,0 +1,70 @@
+#pragma once
+
+#include "core/money.h"
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace sc {
+
+/// The money a charge actually moved, in the settlement currency.
+struct BalanceTransaction {
+    std::string id;
+    Cents amount = 0;     ///< gross amount, in minor units of `currency`
+    Cents fee = 0;        ///< Stripe's fee, in minor units of `currency`
+    std::string currency; ///< settlement currency, lowercase
+};
+
+/// The fields of a Stripe Charge that the books need, validated.
+struct Charge {
+    std::string id;
+    Cents amount = 0;
+    Cents amount_captured = 0;
+    std::string currency; ///< presentment currency, lowercase
+    std::int64_t created = 0;
+    std::string status; ///< `succeeded`, `pending`, `failed` or a future value
+    bool captured = false;
+    bool livemode = false;
+    std::optional<std::string> receipt_email;
+    std::optional<std::string> billing_email;
+    std::optional<std::string> tva_rate;                   ///< metadata `tva_rate`, as written
+    std::optional<BalanceTransaction> balance_transaction; ///< when expanded
+};
+
+/// A Stripe Event: its envelope, and its charge when `data.object` is one.
+struct Event {
+    std::string id;
+    std::string type;
+    std::string object_type; ///< `data.object.object`
+    std::optional<Charge> charge;
+};
+
+/// What an input holds.
+using StripeObject = std::variant<Event, Charge>;
+
+/// Parses an event or a charge. Throws Error (bad input data) naming `input` and the field
+/// that is missing or of the wrong type, or the unsupported object.
+StripeObject parse_stripe_object(const nlohmann::json& document, std::string_view input);
+
+/// Parses JSON text and then the object it holds. Throws Error (bad input data) naming `input`
+/// for malformed JSON as for a bad object.
+StripeObject parse_stripe_json(std::string_view text, std::string_view input);
+
+/// Checks that the text is one well-formed JSON object without building it; the bytes inside
+/// strings are not required to be valid UTF-8. Throws Error (bad input data) naming `input`
+/// and the problem otherwise.
+void check_json_object(std::string_view text, std::string_view input);
+
+/// The top-level `id` of a JSON object, read without parsing the rest of the document;
+/// nothing when the text is not a JSON object with a string `id`.
+std::optional<std::string> peek_object_id(std::string_view text);
+
+/// The id of an event or a charge.
+const std::string& object_id(const StripeObject& object);
+
+} // namespace sc

@@ -1,0 +1,198 @@
+#include "io/settings.h"
+
+#include "core/error.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace sc {
+namespace {
+
+// Where a value came from, to name it when it is wrong.
+struct Origin {
+    std::string name;
+    ExitStatus status;
+};
+
+// One setting's value with its origin, by precedence.
+struct Found {
+    std::string value;
+    Origin origin;
+};
+
+class Resolver {
+  public:
+    Resolver(const Environment& environment, const ConfigFile* config)
+        : m_environment(environment), m_config(config) {}
+
+    std::optional<Found> find(const std::optional<std::string>& flag, std::string_view flag_name,
+                              std::string_view variable, std::string_view key) const {
+        if (flag) {
+            return Found{*flag, {std::string(flag_name), ExitStatus::usage}};
+        }
+        if (!variable.empty()) {
+            if (auto value = m_environment.get(variable)) {
+                return Found{*value, {std::string(variable), ExitStatus::config}};
+            }
+        }
+        if (m_config != nullptr) {
+            if (auto value = m_config->get(key)) {
+                return Found{
+                    *value,
+                    {fmt::format("{} in {}", key, m_config->path.string()), ExitStatus::config}};
+            }
+        }
+        return std::nullopt;
+    }
+
+    std::optional<std::string> value(const std::optional<std::string>& flag,
+                                     std::string_view flag_name, std::string_view variable,
+                                     std::string_view key) const {
+        auto found = find(flag, flag_name, variable, key);
+        return found ? std::optional(found->value) : std::nullopt;
+    }
+
+    std::vector<std::string> secrets(const std::vector<std::string>& flags) const {
+        if (!flags.empty()) {
+            return flags;
+        }
+        if (auto value = m_environment.get("STRIPE_WEBHOOK_SECRET")) {
+            return split_secrets(*value);
+        }
+        return m_config != nullptr ? m_config->get_all("stripe.webhook_secret")
+                                   : std::vector<std::string>{};
+    }
+
+  private:
+    const Environment& m_environment;
+    const ConfigFile* m_config;
+};
+
+void check_code(const Found& code) {
+    const bool valid =
+        !code.value.empty() && std::all_of(code.value.begin(), code.value.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) != 0;
+        });
+    if (!valid) {
+        throw Error(code.origin.status,
+                    fmt::format("{}: '{}' is not an account or journal code (letters and digits)",
+                                code.origin.name, code.value));
+    }
+}
+
+LedgerSettings resolve_ledger(const SettingFlags& flags, const Resolver& resolver) {
+    LedgerSettings ledger;
+    const std::pair<std::string*, std::string_view> codes[] = {
+        {&ledger.journal, "ledger.journal"},
+        {&ledger.customer_account, "ledger.customer_account"},
+        {&ledger.sales_account, "ledger.sales_account"},
+        {&ledger.vat_account, "ledger.vat_account"}};
+    for (const auto& [field, key] : codes) {
+        if (auto code = resolver.find(std::nullopt, {}, {}, key)) {
+            check_code(*code);
+            *field = code->value;
+        }
+    }
+    if (auto rate = resolver.find(flags.vat_rate, "--vat-rate", {}, "ledger.vat_rate")) {
+        const auto parsed = parse_vat_rate(rate->value);
+        if (!parsed) {
+            throw Error(rate->origin.status,
+                        fmt::format("{}: '{}' is not a VAT rate in percent (0 to 100, at most two "
+                                    "decimals, such as 20 or 5.5)",
+                                    rate->origin.name, rate->value));
+        }
+        ledger.vat_rate = *parsed;
+    }
+    if (auto zone = resolver.find(flags.time_zone, "--timezone", {}, "ledger.timezone")) {
+        try {
+            ledger.time_zone = TimeZone::locate(zone->value);
+        } catch (const Error& error) {
+            throw Error(zone->origin.status, fmt::format("{}: {}", zone->origin.name, error.what()),
+                        error.hint());
+        }
+    }
+    return ledger;
+}
+
+} // namespace
+
+std::vector<std::string> split_secrets(std::string_view value) {
+    std::vector<std::string> secrets;
+    const bool several = value.find(',') != std::string_view::npos;
+    while (true) {
+        const auto comma = value.find(',');
+        std::string_view item = value.substr(0, comma);
+        if (several) {
+            while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) {
+                item.remove_prefix(1);
+            }
+            while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) {
+                item.remove_suffix(1);
+            }
+        }
+        if (!item.empty()) {
+            secrets.emplace_back(item);
+        }
+        if (comma == std::string_view::npos) {
+            return secrets;
+        }
+        value.remove_prefix(comma + 1);
+    }
+}
+
+std::optional<std::filesystem::path> find_config_file(const SettingFlags& flags,
+                                                      const Environment& environment) {
+    if (flags.config_path) {
+        return flags.config_path;
+    }
+    if (auto path = environment.get("STRIPE_COMPTENTRA_CONFIG")) {
+        return std::filesystem::path(*path);
+    }
+    std::filesystem::path base;
+    if (auto xdg = environment.get("XDG_CONFIG_HOME")) {
+        base = *xdg;
+    } else if (auto home = environment.get("HOME")) {
+        base = std::filesystem::path(*home) / ".config";
+    } else {
+        return std::nullopt;
+    }
+    auto path = base / "stripe-comptentra" / "config.toml";
+    std::error_code ignored;
+    return std::filesystem::is_regular_file(path, ignored) ? std::optional(path) : std::nullopt;
+}
+
+Settings resolve_settings(const SettingFlags& flags, const Environment& environment) {
+    Settings settings;
+    std::optional<ConfigFile> config;
+    if (auto path = find_config_file(flags, environment)) {
+        std::error_code error;
+        if (!std::filesystem::is_regular_file(*path, error)) {
+            throw Error(
+                ExitStatus::config,
+                fmt::format("config file {} does not exist or is not a file", path->string()),
+                "pass --config with an existing file, or unset STRIPE_COMPTENTRA_CONFIG");
+        }
+        config = load_config_file(*path);
+        settings.config_path = *path;
+    }
+    const Resolver resolver(environment, config ? &*config : nullptr);
+    settings.webhook_secrets = resolver.secrets(flags.webhook_secrets);
+    settings.stripe_key =
+        resolver.value(flags.stripe_key, "--stripe-key", "STRIPE_API_KEY", "stripe.api_key");
+    settings.comptentra_key = resolver.value(flags.comptentra_key, "--comptentra-key",
+                                             "COMPTENTRA_API_KEY", "comptentra.api_key");
+    if (auto url = resolver.value(flags.stripe_url, "--stripe-url", "STRIPE_API_BASE",
+                                  "stripe.api_base")) {
+        settings.stripe_url = *url;
+    }
+    if (auto url = resolver.value(flags.comptentra_url, "--comptentra-url", "COMPTENTRA_URL",
+                                  "comptentra.url")) {
+        settings.comptentra_url = *url;
+    }
+    settings.ledger = resolve_ledger(flags, resolver);
+    return settings;
+}
+
+} // namespace sc

@@ -1,0 +1,51 @@
+#pragma once
+
+#include "core/entry.h"
+#include "io/config_file.h"
+#include "io/environment.h"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sc {
+
+/// Settings given on the command line; empty when the flag was not given.
+struct SettingFlags {
+    std::optional<std::filesystem::path> config_path;
+    std::vector<std::string> webhook_secrets;
+    std::optional<std::string> stripe_key;
+    std::optional<std::string> stripe_url;
+    std::optional<std::string> comptentra_key;
+    std::optional<std::string> comptentra_url;
+    std::optional<std::string> vat_rate;
+    std::optional<std::string> time_zone;
+};
+
+/// The effective settings of a run: flag, then environment, then config file, then default.
+struct Settings {
+    std::vector<std::string> webhook_secrets;
+    std::optional<std::string> stripe_key;
+    std::string stripe_url = "https://api.stripe.com";
+    std::optional<std::string> comptentra_key;
+    std::string comptentra_url = "https://app.comptentra.servolution.fr/api/v1";
+    LedgerSettings ledger;
+    std::optional<std::filesystem::path> config_path; ///< the file that was read, if any
+};
+
+/// Resolves every setting. A bad flag value throws Error (usage); a bad value from the
+/// environment or the config file, or a config file that cannot be read, throws Error
+/// (configuration), naming where the value came from.
+Settings resolve_settings(const SettingFlags& flags, const Environment& environment);
+
+/// The config file to read: `--config`, else STRIPE_COMPTENTRA_CONFIG, else
+/// `$XDG_CONFIG_HOME/stripe-comptentra/config.toml` (XDG_CONFIG_HOME defaults to ~/.config)
+/// when it exists. Nothing when no file applies.
+std::optional<std::filesystem::path> find_config_file(const SettingFlags& flags,
+                                                      const Environment& environment);
+
+/// Splits a list of webhook secrets given as one value (`whsec_a,whsec_b`).
+std::vector<std::string> split_secrets(std::string_view value);
+
+} // namespace sc
