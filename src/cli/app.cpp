@@ -13,11 +13,16 @@ namespace {
 using AddCommand = CommandRunner (*)(CLI::App&, Context&);
 
 // Every command, in the order of the help.
-constexpr AddCommand k_commands[] = {add_verify_command, add_sign_command, add_entry_command};
+constexpr AddCommand k_commands[] = {add_verify_command, add_sign_command, add_entry_command,
+                                     add_post_command, add_check_command};
 
 void add_global_options(CLI::App& app, Context& context) {
     app.set_version_flag("--version", std::string(SC_VERSION), "print the version and exit");
     app.add_flag("--json", context.json, "results as JSON Lines, then a summary object");
+    app.add_flag("-v,--verbose", context.verbose, "trace each API request on stderr");
+    app.add_option("--timeout", context.timeout, "seconds allowed for one HTTP request")
+        ->type_name("SECONDS")
+        ->capture_default_str();
     app.add_option_function<std::string>(
            "--config", [&context](const std::string& path) { context.flags.config_path = path; },
            "config file [env: STRIPE_COMPTENTRA_CONFIG] "
@@ -77,7 +82,7 @@ int run_parsed(const std::vector<std::pair<CLI::App*, CommandRunner>>& runners) 
 
 int run_app(int argc, const char* const* argv, const Environment& environment, std::istream& in,
             std::ostream& out, std::ostream& err) {
-    Context context{false, {}, environment, in, out, err};
+    Context context{false, false, "30", {}, environment, in, out, err};
     CLI::App app("Move Stripe payments into Comptentra, the French accounting service: one VTE "
                  "sales entry per captured payment, exactly once.",
                  "stripe-comptentra");

@@ -5,6 +5,7 @@
 
 #include <fmt/ostream.h>
 
+#include <algorithm>
 #include <charconv>
 #include <ostream>
 
@@ -35,6 +36,27 @@ void add_ledger_options(CLI::App& command, SettingFlags& flags) {
     add_optional(command, "--timezone", flags.time_zone,
                  "IANA time zone that dates the entries (default Europe/Paris)")
         ->type_name("TZ");
+}
+
+HttpTimeouts http_timeouts(const Context& context) {
+    constexpr std::chrono::milliseconds k_max_connect{10000};
+    const auto seconds = parse_seconds(context.timeout);
+    if (!seconds || *seconds == 0) {
+        throw Error(ExitStatus::usage, fmt::format("--timeout: '{}' is not a positive number of "
+                                                   "seconds",
+                                                   context.timeout));
+    }
+    const std::chrono::milliseconds total{*seconds * 1000};
+    return HttpTimeouts{std::min(total, k_max_connect), total};
+}
+
+void add_comptentra_options(CLI::App& command, SettingFlags& flags) {
+    add_optional(command, "--comptentra-key", flags.comptentra_key,
+                 "Comptentra API key [env: COMPTENTRA_API_KEY]")
+        ->type_name("KEY");
+    add_optional(command, "--comptentra-url", flags.comptentra_url,
+                 "Comptentra API base URL [env: COMPTENTRA_URL]")
+        ->type_name("URL");
 }
 
 std::vector<std::string> require_webhook_secrets(const Settings& settings) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "io/environment.h"
+#include "io/http_client.h"
 #include "io/settings.h"
 
 #include <CLI/CLI.hpp>
@@ -14,8 +15,10 @@ namespace sc::cli {
 
 /// What every command shares: global flags, the setting flags, and the process's streams.
 struct Context {
-    bool json = false;  ///< --json: results as JSON Lines
-    SettingFlags flags; ///< setting flags, filled by the parser
+    bool json = false;          ///< --json: results as JSON Lines
+    bool verbose = false;       ///< --verbose: trace requests on stderr
+    std::string timeout = "30"; ///< --timeout: seconds for one HTTP request
+    SettingFlags flags;         ///< setting flags, filled by the parser
     const Environment& environment;
     std::istream& in;
     std::ostream& out;
@@ -38,6 +41,12 @@ void add_webhook_secret_option(CLI::App& command, SettingFlags& flags,
 
 /// Adds `--vat-rate` and `--timezone`.
 void add_ledger_options(CLI::App& command, SettingFlags& flags);
+
+/// The HTTP time limits of --timeout; throws Error (usage) when it is not a positive number.
+HttpTimeouts http_timeouts(const Context& context);
+
+/// Adds `--comptentra-key` and `--comptentra-url`.
+void add_comptentra_options(CLI::App& command, SettingFlags& flags);
 
 /// The configured webhook secrets; throws Error (configuration) with a hint when there is none.
 std::vector<std::string> require_webhook_secrets(const Settings& settings);

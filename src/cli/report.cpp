@@ -20,12 +20,20 @@ void Reporter::print_json(const ItemResult& result) {
     if (!result.reason.empty()) {
         line["reason"] = result.reason;
     }
+    if (result.entry) {
+        line["entry"] = *result.entry;
+    }
     m_out << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
 }
 
+void Reporter::count(const std::string& status, ExitStatus exit) {
+    ++m_counts[status];
+    const bool keep_first = m_rule == ExitRule::first && m_exit != ExitStatus::ok;
+    m_exit = keep_first ? m_exit : worst(m_exit, exit);
+}
+
 void Reporter::item(const ItemResult& result) {
-    ++m_counts[result.status];
-    m_exit = worst(m_exit, result.exit);
+    count(result.status, result.exit);
     if (m_json) {
         return print_json(result);
     }
@@ -38,6 +46,9 @@ void Reporter::item(const ItemResult& result) {
     }
     if (!result.reason.empty()) {
         text += fmt::format(": {}", result.reason);
+    }
+    if (result.entry) {
+        text += fmt::format(" {}", result.entry->dump());
     }
     m_out << text << '\n';
 }
@@ -52,11 +63,14 @@ std::string reason_for(const std::string& input, const Error& error) {
 
 void Reporter::problem(const std::string& input, const Error& error) {
     print_error(m_err, error.what(), error.hint());
-    ++m_counts["invalid"];
-    m_exit = worst(m_exit, error.status());
+    count("invalid", error.status());
     if (m_json) {
-        print_json(ItemResult{
-            input, {}, "invalid", std::nullopt, reason_for(input, error), error.status()});
+        ItemResult result;
+        result.input = input;
+        result.status = "invalid";
+        result.reason = reason_for(input, error);
+        result.exit = error.status();
+        print_json(result);
     }
 }
 
@@ -77,7 +91,7 @@ int Reporter::finish() {
             counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", count, status);
         }
         if (total > 1) {
-            fmt::print(m_err, "{} inputs: {}\n", total, counts);
+            fmt::print(m_err, "{} {}: {}\n", total, m_noun, counts);
         }
     }
     m_out.flush();

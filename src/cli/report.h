@@ -2,6 +2,8 @@
 
 #include "core/error.h"
 
+#include <nlohmann/json.hpp>
+
 #include <iosfwd>
 #include <map>
 #include <optional>
@@ -15,19 +17,28 @@ struct ItemResult {
     std::string id;     ///< the Stripe object's id, when known
     std::string status; ///< `valid`, `invalid`, `too_old`, `posted`, `skipped`, ...
     std::optional<std::string> entry_id;
-    std::string reason;               ///< why, for anything but success
-    ExitStatus exit = ExitStatus::ok; ///< what this item contributes to the exit status
+    std::string reason;                          ///< why, for anything but success
+    std::optional<nlohmann::ordered_json> entry; ///< the entry, for a dry run
+    ExitStatus exit = ExitStatus::ok;            ///< what this item contributes to the exit status
 };
 
 /// The message of an error about `input` without the input's name in front of it.
 std::string reason_for(const std::string& input, const Error& error);
 
+/// Which item's status a batch exits with.
+enum class ExitRule {
+    highest, ///< the highest among the items (a batch)
+    first    ///< the first that is not success (a sequence of checks)
+};
+
 /// Prints a batch's results as lines for a person or as JSON Lines, counts them, and
-/// works out the exit status: the highest among the items.
+/// works out the exit status by its rule.
 class Reporter {
   public:
-    Reporter(std::ostream& out, std::ostream& err, bool json)
-        : m_out(out), m_err(err), m_json(json) {}
+    /// `noun` names the items in the summary line: "3 inputs: 2 posted, 1 skipped".
+    Reporter(std::ostream& out, std::ostream& err, bool json, ExitRule rule = ExitRule::highest,
+             std::string noun = "inputs")
+        : m_out(out), m_err(err), m_json(json), m_rule(rule), m_noun(std::move(noun)) {}
 
     /// Prints one result on stdout.
     void item(const ItemResult& result);
@@ -41,11 +52,14 @@ class Reporter {
     int finish();
 
   private:
+    void count(const std::string& status, ExitStatus exit);
     void print_json(const ItemResult& result);
 
     std::ostream& m_out;
     std::ostream& m_err;
     bool m_json;
+    ExitRule m_rule;
+    std::string m_noun;
     std::map<std::string, int> m_counts;
     ExitStatus m_exit = ExitStatus::ok;
 };

@@ -1,6 +1,7 @@
 #include "core/capture.h"
 
 #include "core/error.h"
+#include "core/http_headers.h"
 
 #include <fmt/format.h>
 
@@ -10,13 +11,6 @@
 
 namespace sc {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-        return std::tolower(static_cast<unsigned char>(x)) ==
-               std::tolower(static_cast<unsigned char>(y));
-    });
-}
 
 std::string_view trim(std::string_view text) {
     while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
@@ -85,12 +79,7 @@ std::string decode_chunked(std::string_view rest, std::string_view input) {
 } // namespace
 
 std::optional<std::string_view> HttpCapture::header(std::string_view name) const {
-    for (const auto& [key, value] : headers) {
-        if (iequals(key, name)) {
-            return std::string_view(value);
-        }
-    }
-    return std::nullopt;
+    return find_header(headers, name);
 }
 
 bool looks_like_capture(std::string_view bytes) {

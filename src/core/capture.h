@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/http_headers.h"
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,7 +14,7 @@ namespace sc {
 struct HttpCapture {
     std::string method;
     std::string target;
-    std::vector<std::pair<std::string, std::string>> headers; ///< in order, values trimmed
+    HttpHeaders headers; ///< in order, values trimmed
     std::string body;
 
     /// The first header of that name, compared without case; nothing when absent.

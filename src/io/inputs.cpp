@@ -159,16 +159,17 @@ class FileSplitter {
         if (!capture) {
             return emit(m_label, std::move(reader.recorded()));
         }
+        std::optional<HttpCapture> parsed;
         try {
-            HttpCapture parsed = parse_capture(reader.recorded(), m_label);
-            InputItem item{m_label, std::move(parsed.body), std::nullopt, true};
-            if (auto signature = parsed.header("Stripe-Signature")) {
-                item.signature = std::string(*signature);
-            }
-            m_on_item(item);
+            parsed = parse_capture(reader.recorded(), m_label);
         } catch (const Error& error) {
-            m_on_problem(m_label, error);
+            return m_on_problem(m_label, error);
         }
+        InputItem item{m_label, std::move(parsed->body), std::nullopt, true};
+        if (auto signature = parsed->header("Stripe-Signature")) {
+            item.signature = std::string(*signature);
+        }
+        m_on_item(item);
     }
 
     void lines(LineReader& reader, std::string first_line, std::size_t first_number,

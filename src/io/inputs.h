@@ -31,6 +31,7 @@ using ProblemHandler = std::function<void(const std::string& input, const Error&
 /// Reads PATH arguments: files, directories (their regular files in name order, hidden files
 /// left out), or `-` for `stdin`. Each file is read once and streamed: a JSON Lines file yields
 /// one item per non-blank line, an HTTP capture its body and signature, anything else one item.
+/// An exception thrown by a handler stops the reading and propagates.
 void read_inputs(const std::vector<std::string>& paths, std::istream& stdin_stream,
                  const ItemHandler& on_item, const ProblemHandler& on_problem);
 

@@ -1,6 +1,7 @@
 #include "io/settings.h"
 
 #include "core/error.h"
+#include "core/redact.h"
 
 #include <fmt/format.h>
 
@@ -12,8 +13,9 @@ namespace {
 
 // Where a value came from, to name it when it is wrong.
 struct Origin {
-    std::string name;
-    ExitStatus status;
+    std::string name;   ///< for error messages: `--vat-rate`, `ledger.vat_rate in FILE`
+    std::string source; ///< for `check`: `flag --vat-rate`, `config file FILE`
+    ExitStatus status;  ///< the status of an error in a value from there
 };
 
 // One setting's value with its origin, by precedence.
@@ -22,52 +24,91 @@ struct Found {
     Origin origin;
 };
 
+bool is_secret_key(std::string_view key) {
+    return key.ends_with("api_key") || key.ends_with("webhook_secret");
+}
+
+// Finds each setting by precedence and records where it came from.
 class Resolver {
   public:
-    Resolver(const Environment& environment, const ConfigFile* config)
-        : m_environment(environment), m_config(config) {}
+    Resolver(const Environment& environment, const ConfigFile* config,
+             std::vector<SettingOrigin>& origins)
+        : m_environment(environment), m_config(config), m_origins(origins) {}
 
     std::optional<Found> find(const std::optional<std::string>& flag, std::string_view flag_name,
-                              std::string_view variable, std::string_view key) const {
+                              std::string_view variable, std::string_view key,
+                              std::string_view fallback = {}) {
+        auto found = lookup(flag, flag_name, variable, key);
+        const bool secret = is_secret_key(key);
+        if (found) {
+            record(key, secret ? redact(found->value) : found->value, found->origin.source);
+        } else {
+            record(key, fallback.empty() ? "(not set)" : std::string(fallback), "default");
+        }
+        return found;
+    }
+
+    std::optional<std::string> value(const std::optional<std::string>& flag,
+                                     std::string_view flag_name, std::string_view variable,
+                                     std::string_view key, std::string_view fallback = {}) {
+        auto found = find(flag, flag_name, variable, key, fallback);
+        return found ? std::optional(found->value) : std::nullopt;
+    }
+
+    std::vector<std::string> secrets(const std::vector<std::string>& flags) {
+        std::vector<std::string> secrets = flags;
+        std::string source = "flag --webhook-secret";
+        if (secrets.empty()) {
+            if (auto value = m_environment.get("STRIPE_WEBHOOK_SECRET")) {
+                secrets = split_secrets(*value);
+                source = "environment STRIPE_WEBHOOK_SECRET";
+            } else if (m_config != nullptr) {
+                secrets = m_config->get_all("stripe.webhook_secret");
+                source = "config file " + m_config->path.string();
+            }
+        }
+        std::string shown;
+        for (const auto& secret : secrets) {
+            shown += fmt::format("{}{}", shown.empty() ? "" : ", ", redact(secret));
+        }
+        record("stripe.webhook_secret", secrets.empty() ? "(not set)" : shown,
+               secrets.empty() ? "default" : source);
+        return secrets;
+    }
+
+  private:
+    std::optional<Found> lookup(const std::optional<std::string>& flag, std::string_view flag_name,
+                                std::string_view variable, std::string_view key) const {
         if (flag) {
-            return Found{*flag, {std::string(flag_name), ExitStatus::usage}};
+            return Found{
+                *flag,
+                {std::string(flag_name), fmt::format("flag {}", flag_name), ExitStatus::usage}};
         }
         if (!variable.empty()) {
             if (auto value = m_environment.get(variable)) {
-                return Found{*value, {std::string(variable), ExitStatus::config}};
+                return Found{*value,
+                             {std::string(variable), fmt::format("environment {}", variable),
+                              ExitStatus::config}};
             }
         }
         if (m_config != nullptr) {
             if (auto value = m_config->get(key)) {
-                return Found{
-                    *value,
-                    {fmt::format("{} in {}", key, m_config->path.string()), ExitStatus::config}};
+                return Found{*value,
+                             {fmt::format("{} in {}", key, m_config->path.string()),
+                              fmt::format("config file {}", m_config->path.string()),
+                              ExitStatus::config}};
             }
         }
         return std::nullopt;
     }
 
-    std::optional<std::string> value(const std::optional<std::string>& flag,
-                                     std::string_view flag_name, std::string_view variable,
-                                     std::string_view key) const {
-        auto found = find(flag, flag_name, variable, key);
-        return found ? std::optional(found->value) : std::nullopt;
+    void record(std::string_view key, std::string value, std::string source) {
+        m_origins.push_back(SettingOrigin{std::string(key), std::move(value), std::move(source)});
     }
 
-    std::vector<std::string> secrets(const std::vector<std::string>& flags) const {
-        if (!flags.empty()) {
-            return flags;
-        }
-        if (auto value = m_environment.get("STRIPE_WEBHOOK_SECRET")) {
-            return split_secrets(*value);
-        }
-        return m_config != nullptr ? m_config->get_all("stripe.webhook_secret")
-                                   : std::vector<std::string>{};
-    }
-
-  private:
     const Environment& m_environment;
     const ConfigFile* m_config;
+    std::vector<SettingOrigin>& m_origins;
 };
 
 void check_code(const Found& code) {
@@ -82,7 +123,7 @@ void check_code(const Found& code) {
     }
 }
 
-LedgerSettings resolve_ledger(const SettingFlags& flags, const Resolver& resolver) {
+LedgerSettings resolve_ledger(const SettingFlags& flags, Resolver& resolver) {
     LedgerSettings ledger;
     const std::pair<std::string*, std::string_view> codes[] = {
         {&ledger.journal, "ledger.journal"},
@@ -90,12 +131,13 @@ LedgerSettings resolve_ledger(const SettingFlags& flags, const Resolver& resolve
         {&ledger.sales_account, "ledger.sales_account"},
         {&ledger.vat_account, "ledger.vat_account"}};
     for (const auto& [field, key] : codes) {
-        if (auto code = resolver.find(std::nullopt, {}, {}, key)) {
+        if (auto code = resolver.find(std::nullopt, {}, {}, key, *field)) {
             check_code(*code);
             *field = code->value;
         }
     }
-    if (auto rate = resolver.find(flags.vat_rate, "--vat-rate", {}, "ledger.vat_rate")) {
+    if (auto rate = resolver.find(flags.vat_rate, "--vat-rate", {}, "ledger.vat_rate",
+                                  to_string(ledger.vat_rate))) {
         const auto parsed = parse_vat_rate(rate->value);
         if (!parsed) {
             throw Error(rate->origin.status,
@@ -105,7 +147,8 @@ LedgerSettings resolve_ledger(const SettingFlags& flags, const Resolver& resolve
         }
         ledger.vat_rate = *parsed;
     }
-    if (auto zone = resolver.find(flags.time_zone, "--timezone", {}, "ledger.timezone")) {
+    if (auto zone = resolver.find(flags.time_zone, "--timezone", {}, "ledger.timezone",
+                                  ledger.time_zone.name())) {
         try {
             ledger.time_zone = TimeZone::locate(zone->value);
         } catch (const Error& error) {
@@ -177,18 +220,23 @@ Settings resolve_settings(const SettingFlags& flags, const Environment& environm
         config = load_config_file(*path);
         settings.config_path = *path;
     }
-    const Resolver resolver(environment, config ? &*config : nullptr);
+    settings.origins.push_back(SettingOrigin{
+        "config file", settings.config_path ? settings.config_path->string() : "(none)",
+        flags.config_path                             ? "flag --config"
+        : environment.get("STRIPE_COMPTENTRA_CONFIG") ? "environment STRIPE_COMPTENTRA_CONFIG"
+                                                      : "default"});
+    Resolver resolver(environment, config ? &*config : nullptr, settings.origins);
     settings.webhook_secrets = resolver.secrets(flags.webhook_secrets);
     settings.stripe_key =
         resolver.value(flags.stripe_key, "--stripe-key", "STRIPE_API_KEY", "stripe.api_key");
-    settings.comptentra_key = resolver.value(flags.comptentra_key, "--comptentra-key",
-                                             "COMPTENTRA_API_KEY", "comptentra.api_key");
     if (auto url = resolver.value(flags.stripe_url, "--stripe-url", "STRIPE_API_BASE",
-                                  "stripe.api_base")) {
+                                  "stripe.api_base", settings.stripe_url)) {
         settings.stripe_url = *url;
     }
+    settings.comptentra_key = resolver.value(flags.comptentra_key, "--comptentra-key",
+                                             "COMPTENTRA_API_KEY", "comptentra.api_key");
     if (auto url = resolver.value(flags.comptentra_url, "--comptentra-url", "COMPTENTRA_URL",
-                                  "comptentra.url")) {
+                                  "comptentra.url", settings.comptentra_url)) {
         settings.comptentra_url = *url;
     }
     settings.ledger = resolve_ledger(flags, resolver);

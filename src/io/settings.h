@@ -23,6 +23,13 @@ struct SettingFlags {
     std::optional<std::string> time_zone;
 };
 
+/// Where one setting's value came from, for `check`; secrets are redacted.
+struct SettingOrigin {
+    std::string key;    ///< the config key, e.g. `stripe.api_key`
+    std::string value;  ///< the value as shown
+    std::string source; ///< `flag --x`, `environment X`, `config file PATH` or `default`
+};
+
 /// The effective settings of a run: flag, then environment, then config file, then default.
 struct Settings {
     std::vector<std::string> webhook_secrets;
@@ -32,6 +39,7 @@ struct Settings {
     std::string comptentra_url = "https://app.comptentra.servolution.fr/api/v1";
     LedgerSettings ledger;
     std::optional<std::filesystem::path> config_path; ///< the file that was read, if any
+    std::vector<SettingOrigin> origins;               ///< every setting, in a stable order
 };
 
 /// Resolves every setting. A bad flag value throws Error (usage); a bad value from the

@@ -1,0 +1,73 @@
+#pragma once
+
+#include "core/entry.h"
+#include "core/error.h"
+#include "io/diagnostics.h"
+#include "io/http_client.h"
+#include "io/retry.h"
+
+#include <optional>
+#include <string>
+
+namespace sc {
+
+/// Where and how to reach Comptentra.
+struct ComptentraConfig {
+    std::string base_url; ///< e.g. https://app.comptentra.servolution.fr/api/v1
+    std::string api_key;
+    RetryPolicy retry;
+};
+
+/// What booking one entry came to.
+enum class BookStatus {
+    posted, ///< this run stored it
+    exists, ///< the books already held it
+    failed  ///< it could not be stored: `reason` and `exit` say why
+};
+
+/// The outcome of booking one entry.
+struct BookResult {
+    BookStatus status = BookStatus::failed;
+    std::string entry_id; ///< Comptentra's id, when there is one
+    std::string reason;
+    ExitStatus exit = ExitStatus::ok;
+};
+
+/// The Comptentra API, used so that an entry is stored exactly once: it looks an entry up by
+/// its libellé before posting, sends an idempotency key, and resolves every ambiguous failure
+/// by looking the entry up again before any new POST. It works against a server that has only
+/// the documented calls. Authentication failures and failures that outlast the retries throw
+/// Error (77 or 75): every later request would fail the same way.
+class ComptentraClient {
+  public:
+    ComptentraClient(HttpClient& http, ComptentraConfig config, Waiter& waiter,
+                     Diagnostics& diagnostics);
+
+    /// The id of the entry of this journal with exactly this libellé; nothing when the books
+    /// hold none (as far as the server lets us see).
+    std::optional<std::string> find_entry(const std::string& journal, const std::string& libelle);
+
+    /// Stores the entry unless the books hold it already. `idempotency_key` must be the same
+    /// on every run for the same Stripe object.
+    BookResult book(const Entry& entry, const std::string& idempotency_key);
+
+  private:
+    struct Attempt;
+    HttpResult send_with_retries(const HttpRequest& request);
+    HttpRequest request(std::string method, std::string path_and_query) const;
+    Attempt post_once(const Entry& entry, const std::string& body, const std::string& key);
+
+    HttpClient& m_http;
+    ComptentraConfig m_config;
+    Waiter& m_waiter;
+    Diagnostics& m_diagnostics;
+    bool m_warned_unfiltered = false;
+};
+
+/// The idempotency key of the sale entry of a charge: the same on every run and machine.
+std::string sale_idempotency_key(std::string_view charge_id);
+
+/// The text of a query parameter, percent-encoded.
+std::string url_encode(std::string_view text);
+
+} // namespace sc

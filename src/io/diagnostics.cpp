@@ -1,0 +1,17 @@
+#include "io/diagnostics.h"
+
+#include <ostream>
+
+namespace sc {
+
+void Diagnostics::warn(std::string_view message) {
+    m_err << "stripe-comptentra: warning: " << message << '\n';
+}
+
+void Diagnostics::trace(std::string_view message) {
+    if (m_verbose) {
+        m_err << "stripe-comptentra: " << message << '\n';
+    }
+}
+
+} // namespace sc

@@ -1,0 +1,23 @@
+#pragma once
+
+#include <iosfwd>
+#include <string_view>
+
+namespace sc {
+
+/// Where warnings and, with --verbose, traces of requests go: stderr, never stdout.
+class Diagnostics {
+  public:
+    Diagnostics(std::ostream& err, bool verbose) : m_err(err), m_verbose(verbose) {}
+
+    /// Prints `stripe-comptentra: warning: <message>`.
+    void warn(std::string_view message);
+    /// Prints the line only with --verbose.
+    void trace(std::string_view message);
+
+  private:
+    std::ostream& m_err;
+    bool m_verbose;
+};
+
+} // namespace sc
