@@ -2,6 +2,7 @@
 #include "cli/report.h"
 #include "io/comptentra_client.h"
 #include "io/http_client.h"
+#include "io/stripe_client.h"
 
 #include <fmt/ostream.h>
 #include <nlohmann/json.hpp>
@@ -10,9 +11,6 @@
 
 namespace sc::cli {
 namespace {
-
-// The Stripe API version this tool reads objects in.
-constexpr std::string_view k_stripe_version = "2026-11-18.endive";
 
 // The verdict on one API: reached with an accepted key, or why not.
 ItemResult probe(std::string_view name, const std::optional<std::string>& key,
@@ -82,7 +80,8 @@ int run_check(const Context& context) {
     print_origins(settings, context);
     CurlHttpClient http(http_timeouts(context));
     Diagnostics diagnostics(context.err, context.verbose);
-    Reporter reporter(context.out, context.err, context.json, ExitRule::first, "checks");
+    Reporter reporter(context.out, context.err, context.json,
+                      ReportStyle{ExitRule::first, "checks", false, false});
 
     HttpRequest stripe{"GET", settings.stripe_url + "/v1/balance", {}, {}};
     stripe.headers = {{"Authorization", "Bearer " + settings.stripe_key.value_or("")},
@@ -109,12 +108,7 @@ int run_check(const Context& context) {
 
 CommandRunner add_check_command(CLI::App& app, Context& context) {
     CLI::App* command = app.add_subcommand("check", "check the configuration and reach both APIs");
-    add_optional(*command, "--stripe-key", context.flags.stripe_key,
-                 "Stripe secret or restricted key [env: STRIPE_API_KEY]")
-        ->type_name("KEY");
-    add_optional(*command, "--stripe-url", context.flags.stripe_url,
-                 "Stripe API base URL [env: STRIPE_API_BASE]")
-        ->type_name("URL");
+    add_stripe_options(*command, context.flags);
     add_comptentra_options(*command, context.flags);
     command->footer("Examples:\n"
                     "  stripe-comptentra check\n"

@@ -134,7 +134,8 @@ int run_post(const PostOptions& options, const Context& context) {
         diagnostics.warn("no Comptentra API key: the dry run cannot tell which entries the "
                          "books already hold");
     }
-    Reporter reporter(context.out, context.err, context.json);
+    Reporter reporter(context.out, context.err, context.json,
+                      ReportStyle{ExitRule::highest, "inputs", false, true});
     Poster poster(options, settings, client ? &*client : nullptr, reporter, std::move(policy));
     try {
         read_inputs(

@@ -50,6 +50,15 @@ HttpTimeouts http_timeouts(const Context& context) {
     return HttpTimeouts{std::min(total, k_max_connect), total};
 }
 
+void add_stripe_options(CLI::App& command, SettingFlags& flags) {
+    add_optional(command, "--stripe-key", flags.stripe_key,
+                 "Stripe secret or restricted key [env: STRIPE_API_KEY]")
+        ->type_name("KEY");
+    add_optional(command, "--stripe-url", flags.stripe_url,
+                 "Stripe API base URL [env: STRIPE_API_BASE]")
+        ->type_name("URL");
+}
+
 void add_comptentra_options(CLI::App& command, SettingFlags& flags) {
     add_optional(command, "--comptentra-key", flags.comptentra_key,
                  "Comptentra API key [env: COMPTENTRA_API_KEY]")

@@ -45,6 +45,9 @@ void add_ledger_options(CLI::App& command, SettingFlags& flags);
 /// The HTTP time limits of --timeout; throws Error (usage) when it is not a positive number.
 HttpTimeouts http_timeouts(const Context& context);
 
+/// Adds `--stripe-key` and `--stripe-url`.
+void add_stripe_options(CLI::App& command, SettingFlags& flags);
+
 /// Adds `--comptentra-key` and `--comptentra-url`.
 void add_comptentra_options(CLI::App& command, SettingFlags& flags);
 

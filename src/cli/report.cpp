@@ -24,11 +24,14 @@ void Reporter::print_json(const ItemResult& result) {
         line["entry"] = *result.entry;
     }
     m_out << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+    if (m_style.flush_each) {
+        m_out.flush();
+    }
 }
 
 void Reporter::count(const std::string& status, ExitStatus exit) {
     ++m_counts[status];
-    const bool keep_first = m_rule == ExitRule::first && m_exit != ExitStatus::ok;
+    const bool keep_first = m_style.exit_rule == ExitRule::first && m_exit != ExitStatus::ok;
     m_exit = keep_first ? m_exit : worst(m_exit, exit);
 }
 
@@ -51,6 +54,9 @@ void Reporter::item(const ItemResult& result) {
         text += fmt::format(" {}", result.entry->dump());
     }
     m_out << text << '\n';
+    if (m_style.flush_each) {
+        m_out.flush();
+    }
 }
 
 std::string reason_for(const std::string& input, const Error& error) {
@@ -74,6 +80,11 @@ void Reporter::problem(const std::string& input, const Error& error) {
     }
 }
 
+void Reporter::fatal(const Error& error) {
+    print_error(m_err, fmt::format("stopped: {}", error.what()), error.hint());
+    m_exit = worst(m_exit, error.status());
+}
+
 int Reporter::finish() {
     if (m_json) {
         nlohmann::ordered_json summary;
@@ -90,8 +101,8 @@ int Reporter::finish() {
             total += count;
             counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", count, status);
         }
-        if (total > 1) {
-            fmt::print(m_err, "{} {}: {}\n", total, m_noun, counts);
+        if (total > 1 || m_style.always_summarise) {
+            fmt::print(m_err, "{} {}: {}\n", total, m_style.noun, counts.empty() ? "none" : counts);
         }
     }
     m_out.flush();

@@ -31,17 +31,33 @@ enum class ExitRule {
     first    ///< the first that is not success (a sequence of checks)
 };
 
+/// How a batch is reported.
+struct ReportStyle {
+    ExitRule exit_rule = ExitRule::highest;
+    std::string noun = "inputs";   ///< names the items in the summary: "3 inputs: ..."
+    bool always_summarise = false; ///< a summary line even for a single item, or none
+    bool flush_each = false;       ///< flush stdout after each result, for logs of long runs
+};
+
 /// Prints a batch's results as lines for a person or as JSON Lines, counts them, and
 /// works out the exit status by its rule.
 class Reporter {
   public:
-    /// `noun` names the items in the summary line: "3 inputs: 2 posted, 1 skipped".
-    Reporter(std::ostream& out, std::ostream& err, bool json, ExitRule rule = ExitRule::highest,
-             std::string noun = "inputs")
-        : m_out(out), m_err(err), m_json(json), m_rule(rule), m_noun(std::move(noun)) {}
+    Reporter(std::ostream& out, std::ostream& err, bool json, ReportStyle style = {})
+        : m_out(out), m_err(err), m_json(json), m_style(std::move(style)) {}
 
     /// Prints one result on stdout.
     void item(const ItemResult& result);
+
+    /// Counts one result without printing it (a text listing leaves routine results out).
+    void tally(const ItemResult& result) { count(result.status, result.exit); }
+
+    /// Reports an error that stopped the batch: an error line on stderr; the exit status
+    /// becomes at least the error's.
+    void fatal(const Error& error);
+
+    /// How many results of each status so far.
+    const std::map<std::string, int>& counts() const { return m_counts; }
 
     /// Reports an input that could not be processed: an error line on stderr and, with
     /// --json, an `invalid` result on stdout.
@@ -58,8 +74,7 @@ class Reporter {
     std::ostream& m_out;
     std::ostream& m_err;
     bool m_json;
-    ExitRule m_rule;
-    std::string m_noun;
+    ReportStyle m_style;
     std::map<std::string, int> m_counts;
     ExitStatus m_exit = ExitStatus::ok;
 };

@@ -21,6 +21,23 @@ bool is_retryable(const HttpResult& result) {
            result.status >= 500;
 }
 
+// A field of a JSON object as text: a string as it is, a number written out, else empty.
+std::string text_field(const json& object, std::string_view key) {
+    if (!object.is_object()) {
+        return {};
+    }
+    const auto it = object.find(key);
+    if (it == object.end() || it->is_null()) {
+        return {};
+    }
+    return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+bool has_more(const json& page) {
+    const auto it = page.find("has_more");
+    return it != page.end() && it->is_boolean() && it->get<bool>();
+}
+
 std::optional<Milliseconds> server_delay(const HttpResult& result) {
     const auto header = result.header("Retry-After");
     return header ? parse_retry_after(*header) : std::nullopt;
@@ -31,8 +48,8 @@ std::string api_message(const HttpResult& result) {
     const json body = json::parse(result.body, nullptr, false);
     if (body.is_object() && body.contains("error") && body["error"].is_object()) {
         const json& error = body["error"];
-        const std::string code = error.value("code", "");
-        const std::string message = error.value("message", "");
+        const std::string code = text_field(error, "code");
+        const std::string message = text_field(error, "message");
         if (!message.empty()) {
             return code.empty() ? message : fmt::format("{}: {}", code, message);
         }
@@ -49,19 +66,6 @@ struct ComptentraClient::Attempt {
     std::optional<Milliseconds> delay;
     std::string problem;
 };
-
-std::string url_encode(std::string_view text) {
-    std::string encoded;
-    for (const char c : text) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (std::isalnum(byte) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
-            encoded += c;
-        } else {
-            encoded += fmt::format("%{:02X}", byte);
-        }
-    }
-    return encoded;
-}
 
 std::string sale_idempotency_key(std::string_view charge_id) {
     return fmt::format("stripe-comptentra-sale-{}", charge_id);
@@ -150,8 +154,8 @@ std::optional<std::string> ComptentraClient::find_entry(const std::string& journ
         }
         bool filtered = true;
         for (const json& stored : body["data"]) {
-            const std::string stored_libelle = stored.value("libelle", "");
-            const std::string stored_journal = stored.value("journal", "");
+            const std::string stored_libelle = text_field(stored, "libelle");
+            const std::string stored_journal = text_field(stored, "journal");
             if (stored_libelle == libelle && stored_journal == journal && stored.contains("id")) {
                 const json& id = stored["id"];
                 return id.is_string() ? id.get<std::string>() : id.dump();
@@ -169,8 +173,7 @@ std::optional<std::string> ComptentraClient::find_entry(const std::string& journ
             }
             return std::nullopt;
         }
-        const bool has_more = body.value("has_more", false);
-        if (!has_more || body["data"].empty()) {
+        if (!has_more(body) || body["data"].empty()) {
             return std::nullopt;
         }
         offset += static_cast<int>(body["data"].size());
@@ -231,6 +234,55 @@ BookResult ComptentraClient::book(const Entry& entry, const std::string& idempot
     if (auto id = find_entry(entry.journal, entry.libelle)) {
         return BookResult{BookStatus::exists, *id, {}, ExitStatus::ok};
     }
+    return post_missing(entry, idempotency_key);
+}
+
+bool ComptentraClient::list_libelles(
+    const std::string& journal, CivilDate from, CivilDate to,
+    const std::function<void(const std::string& libelle, const std::string& id)>& on_entry) {
+    const std::string origin = url_origin(m_config.base_url);
+    const std::string first_day = to_iso(from);
+    const std::string last_day = to_iso(to);
+    std::vector<std::pair<std::string, std::string>> entries; // libellé, id
+    std::string previous_first_id;
+    for (std::size_t offset = 0;;) {
+        const HttpResult result = send_with_retries(request(
+            "GET", fmt::format("/ecritures?journal={}&date_from={}&date_to={}&limit={}&offset={}",
+                               url_encode(journal), first_day, last_day, k_page_size, offset)));
+        if (!is_success(result)) {
+            throw_refusal(origin, result);
+        }
+        const json body = json::parse(result.body, nullptr, false);
+        if (!body.is_object() || !body.contains("data") || !body["data"].is_array()) {
+            throw Error(
+                ExitStatus::refused,
+                fmt::format("Comptentra {}: the entry list is not the expected JSON", origin));
+        }
+        const json& page = body["data"];
+        const std::string first_id = page.empty() ? "" : text_field(page.front(), "id");
+        if (offset > 0 && first_id == previous_first_id) {
+            return false; // the offset is ignored: the same page came back
+        }
+        previous_first_id = first_id;
+        for (const json& stored : page) {
+            const std::string date = text_field(stored, "date");
+            if (text_field(stored, "journal") != journal || date < first_day || date > last_day) {
+                return false; // an unfiltered list: it proves nothing about the period
+            }
+            entries.emplace_back(text_field(stored, "libelle"), text_field(stored, "id"));
+        }
+        if (!has_more(body) || page.empty()) {
+            break;
+        }
+        offset += page.size();
+    }
+    for (const auto& [libelle, id] : entries) {
+        on_entry(libelle, id);
+    }
+    return true;
+}
+
+BookResult ComptentraClient::post_missing(const Entry& entry, const std::string& idempotency_key) {
     const std::string body = to_json(entry).dump();
     RetryBudget budget(m_config.retry, m_waiter);
     while (true) {

@@ -6,6 +6,7 @@
 #include "io/http_client.h"
 #include "io/retry.h"
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -51,6 +52,17 @@ class ComptentraClient {
     /// on every run for the same Stripe object.
     BookResult book(const Entry& entry, const std::string& idempotency_key);
 
+    /// Stores an entry that a fresh read of the books showed missing: like book() without the
+    /// first lookup. Ambiguous failures are still resolved by a lookup before any new POST.
+    BookResult post_missing(const Entry& entry, const std::string& idempotency_key);
+
+    /// Calls `on_entry` with the libellé and id of every entry of `journal` dated from `from`
+    /// to `to`, reading the books page by page. Returns false, having called nothing, when the
+    /// server ignores the list filters: its list cannot tell what the period holds.
+    bool list_libelles(
+        const std::string& journal, CivilDate from, CivilDate to,
+        const std::function<void(const std::string& libelle, const std::string& id)>& on_entry);
+
   private:
     struct Attempt;
     HttpResult send_with_retries(const HttpRequest& request);
@@ -66,8 +78,5 @@ class ComptentraClient {
 
 /// The idempotency key of the sale entry of a charge: the same on every run and machine.
 std::string sale_idempotency_key(std::string_view charge_id);
-
-/// The text of a query parameter, percent-encoded.
-std::string url_encode(std::string_view text);
 
 } // namespace sc

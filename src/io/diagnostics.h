@@ -1,11 +1,13 @@
 #pragma once
 
 #include <iosfwd>
+#include <mutex>
 #include <string_view>
 
 namespace sc {
 
-/// Where warnings and, with --verbose, traces of requests go: stderr, never stdout.
+/// Where warnings and, with --verbose, traces of requests go: stderr, never stdout. Safe to
+/// share between threads.
 class Diagnostics {
   public:
     Diagnostics(std::ostream& err, bool verbose) : m_err(err), m_verbose(verbose) {}
@@ -18,6 +20,7 @@ class Diagnostics {
   private:
     std::ostream& m_err;
     bool m_verbose;
+    std::mutex m_mutex;
 };
 
 } // namespace sc

@@ -159,6 +159,19 @@ bool is_allowed_url(std::string_view url, std::string& why) {
     return false;
 }
 
+std::string url_encode(std::string_view text) {
+    std::string encoded;
+    for (const char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (std::isalnum(byte) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
+            encoded += c;
+        } else {
+            encoded += fmt::format("%{:02X}", byte);
+        }
+    }
+    return encoded;
+}
+
 std::string url_origin(std::string_view url) {
     const auto parts = parse_url(url);
     if (!parts) {

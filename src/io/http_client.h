@@ -58,6 +58,9 @@ struct HttpTimeouts {
 /// localhost). Otherwise `why` says what is wrong.
 bool is_allowed_url(std::string_view url, std::string& why);
 
+/// The text of a query parameter, percent-encoded.
+std::string url_encode(std::string_view text);
+
 /// The scheme, host and port of a URL, for messages: `https://api.stripe.com`.
 std::string url_origin(std::string_view url);
 

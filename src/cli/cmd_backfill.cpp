@@ -1,0 +1,320 @@
+#include "cli/commands.h"
+#include "cli/progress.h"
+#include "cli/report.h"
+#include "core/entry.h"
+#include "io/comptentra_client.h"
+#include "io/stripe_client.h"
+#include "io/work_queue.h"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+namespace sc::cli {
+namespace {
+
+struct BackfillOptions {
+    std::string since;
+    std::optional<std::string> until;
+    int concurrency = 4;
+    bool dry_run = false;
+    std::optional<std::string> stripe_account;
+    double max_rps = 0;
+};
+
+// The days of the period and the unix times that bound it: [from, until).
+struct Period {
+    CivilDate first;
+    CivilDate last;
+    std::int64_t from = 0;
+    std::int64_t until = 0;
+};
+
+CivilDate parse_day(const std::string& text, std::string_view option) {
+    const auto day = parse_iso_date(text);
+    if (!day) {
+        throw Error(ExitStatus::usage,
+                    fmt::format("{}: '{}' is not a date such as 2026-11-30", option, text));
+    }
+    return *day;
+}
+
+Period period_of(const BackfillOptions& options, const TimeZone& zone) {
+    Period period;
+    period.first = parse_day(options.since, "--since");
+    period.last = options.until ? parse_day(*options.until, "--until") : zone.day_of(unix_now());
+    if (period.last < period.first) {
+        throw Error(ExitStatus::usage, fmt::format("--until {} is before --since {}",
+                                                   to_iso(period.last), to_iso(period.first)));
+    }
+    period.from = zone.start_of(period.first);
+    period.until = zone.start_of(next_day(period.last));
+    return period;
+}
+
+CivilDate shift_days(CivilDate day, int days) {
+    const TimeZone utc = TimeZone::locate("UTC");
+    return utc.day_of(utc.start_of(day) + std::int64_t{days} * 86'400);
+}
+
+// One backfill run: lists the period's charges on this thread and hands the entries the books
+// lack to worker threads, each with its own connection to Comptentra.
+class Backfill {
+  public:
+    Backfill(const BackfillOptions& options, const Settings& settings, const Context& context)
+        : m_options(options), m_settings(settings), m_context(context),
+          m_period(period_of(options, settings.ledger.time_zone)),
+          m_diagnostics(context.err, context.verbose),
+          m_reporter(context.out, context.err, context.json,
+                     ReportStyle{ExitRule::highest, "charges", true, true}),
+          m_progress(context.err, m_period.from, m_period.until),
+          m_queue(static_cast<std::size_t>(options.concurrency) * 64) {}
+
+    int run() {
+        if (!m_settings.stripe_key) {
+            throw Error(ExitStatus::config, "no Stripe API key is configured",
+                        "set STRIPE_API_KEY or pass --stripe-key (read access to charges)");
+        }
+        if (!m_settings.comptentra_key && !m_options.dry_run) {
+            throw Error(ExitStatus::config, "no Comptentra API key is configured",
+                        "set COMPTENTRA_API_KEY or pass --comptentra-key");
+        }
+        const HttpTimeouts timeouts = http_timeouts(m_context);
+        CurlHttpClient stripe_http(timeouts);
+        StripeClient stripe(stripe_http,
+                            StripeConfig{m_settings.stripe_url,
+                                         *m_settings.stripe_key,
+                                         m_options.stripe_account,
+                                         m_options.max_rps,
+                                         {}},
+                            m_waiter, m_diagnostics);
+        try {
+            read_books(timeouts);
+            start_workers(timeouts);
+            stripe.list_charges(m_period.from, m_period.until,
+                                [this](const nlohmann::json& charge) { dispatch(charge); });
+            m_queue.close();
+        } catch (const Error& error) {
+            m_queue.abandon();
+            stop(error);
+        } catch (const Stopped&) {
+            m_queue.abandon();
+        }
+        for (auto& worker : m_workers) {
+            worker.join();
+        }
+        m_progress.finish();
+        if (m_fatal) {
+            m_reporter.fatal(*m_fatal);
+        }
+        return m_reporter.finish();
+    }
+
+  private:
+    struct Stopped {};
+
+    void read_books(const HttpTimeouts& timeouts) {
+        if (!m_settings.comptentra_key) {
+            m_diagnostics.warn("no Comptentra API key: the dry run cannot tell which entries "
+                               "the books already hold");
+            return;
+        }
+        CurlHttpClient http(timeouts);
+        ComptentraClient books(http, comptentra_config(), m_waiter, m_diagnostics);
+        // A few days around the period, so that an entry dated across a boundary is seen.
+        constexpr int k_margin_days = 3;
+        m_indexed = books.list_libelles(m_settings.ledger.journal,
+                                        shift_days(m_period.first, -k_margin_days),
+                                        shift_days(m_period.last, k_margin_days),
+                                        [this](const std::string& libelle, const std::string& id) {
+                                            m_booked.emplace(libelle, id);
+                                        });
+        if (!m_indexed && !m_options.dry_run) {
+            throw Error(ExitStatus::refused,
+                        fmt::format("Comptentra {} ignores the list filters, so the entries the "
+                                    "books hold for the period cannot be read: backfilling could "
+                                    "book charges twice",
+                                    url_origin(m_settings.comptentra_url)),
+                        "post the payments with 'post', or use a Comptentra that filters "
+                        "GET /ecritures by date");
+        }
+        if (!m_indexed) {
+            m_diagnostics.warn("Comptentra ignores the list filters: the dry run cannot tell "
+                               "which entries the books already hold");
+        }
+    }
+
+    ComptentraConfig comptentra_config() const {
+        return ComptentraConfig{m_settings.comptentra_url, *m_settings.comptentra_key, {}};
+    }
+
+    void start_workers(const HttpTimeouts& timeouts) {
+        if (m_options.dry_run) {
+            return;
+        }
+        for (int i = 0; i < m_options.concurrency; ++i) {
+            m_workers.emplace_back([this, timeouts] { work(timeouts); });
+        }
+    }
+
+    // Lists on the calling thread; throws Stopped once a worker has hit a fatal error.
+    void dispatch(const nlohmann::json& document) {
+        if (m_stopping) {
+            throw Stopped{};
+        }
+        ItemResult result;
+        result.input = "stripe";
+        EntryDecision decision;
+        try {
+            const StripeObject object = parse_stripe_object(document, "stripe");
+            result.id = object_id(object);
+            if (const auto* charge = std::get_if<Charge>(&object)) {
+                m_progress.listed(charge->created);
+            }
+            decision = decide_entry(object, m_settings.ledger);
+        } catch (const Error& error) {
+            result.status = "invalid";
+            result.reason = error.what();
+            result.exit = error.status();
+            return report(result, true);
+        }
+        result.reason = decision.reason;
+        if (decision.disposition != Disposition::book) {
+            const bool skipped = decision.disposition == Disposition::skip;
+            result.status = skipped ? "skipped" : "invalid";
+            result.exit = skipped ? ExitStatus::ok : ExitStatus::data_error;
+            return report(result, !skipped);
+        }
+        if (const auto [known, added] = m_booked.emplace(decision.entry->libelle, ""); !added) {
+            result.status = "exists";
+            if (!known->second.empty()) {
+                result.entry_id = known->second;
+            }
+            return report(result, false);
+        }
+        if (m_options.dry_run) {
+            result.status = "would_post";
+            result.entry = to_json(*decision.entry);
+            return report(result, true);
+        }
+        m_queue.push(Job{std::move(result), std::move(*decision.entry)});
+    }
+
+    struct Job {
+        ItemResult result;
+        Entry entry;
+    };
+
+    void work(const HttpTimeouts& timeouts) {
+        CurlHttpClient http(timeouts);
+        ComptentraClient books(http, comptentra_config(), m_waiter, m_diagnostics);
+        while (auto job = m_queue.pop()) {
+            ItemResult& result = job->result;
+            try {
+                const std::string key = sale_idempotency_key(result.id);
+                const BookResult booked =
+                    m_indexed ? books.post_missing(job->entry, key) : books.book(job->entry, key);
+                result.status = booked.status == BookStatus::posted   ? "posted"
+                                : booked.status == BookStatus::exists ? "exists"
+                                                                      : "failed";
+                result.reason = booked.reason;
+                result.exit = booked.exit;
+                if (!booked.entry_id.empty()) {
+                    result.entry_id = booked.entry_id;
+                }
+                report(result, result.status != "exists");
+            } catch (const Error& error) {
+                result.status = "failed";
+                result.reason = error.what();
+                result.exit = error.status();
+                report(result, true);
+                stop(error);
+                m_queue.abandon();
+                return;
+            }
+        }
+    }
+
+    void stop(const Error& error) {
+        const std::lock_guard lock(m_mutex);
+        if (!m_fatal) {
+            m_fatal = error;
+        }
+        m_stopping = true;
+    }
+
+    // Counts every result; prints it with --json, or in text when it needs attention.
+    void report(const ItemResult& result, bool notable) {
+        const std::lock_guard lock(m_mutex);
+        if (m_context.json || notable) {
+            m_progress.clear();
+            m_reporter.item(result);
+        } else {
+            m_reporter.tally(result);
+        }
+        m_progress.update(m_reporter.counts());
+    }
+
+    const BackfillOptions& m_options;
+    const Settings& m_settings;
+    const Context& m_context;
+    Period m_period;
+    SteadyWaiter m_waiter;
+    Diagnostics m_diagnostics;
+    Reporter m_reporter;
+    Progress m_progress;
+    WorkQueue<Job> m_queue;
+    std::vector<std::thread> m_workers;
+    // Libellés in the books (with their entry id) or queued in this run; the lister's only.
+    std::unordered_map<std::string, std::string> m_booked;
+    bool m_indexed = false;
+    std::mutex m_mutex;
+    std::optional<Error> m_fatal;
+    std::atomic<bool> m_stopping = false;
+};
+
+} // namespace
+
+CommandRunner add_backfill_command(CLI::App& app, Context& context) {
+    auto options = std::make_shared<BackfillOptions>();
+    CLI::App* command = app.add_subcommand(
+        "backfill", "list past charges from the Stripe API and post the missing VTE entries");
+    command->add_option("--since", options->since, "first day of the period (YYYY-MM-DD)")
+        ->type_name("DATE")
+        ->required();
+    add_optional(*command, "--until", options->until,
+                 "last day of the period, included (default: today in the books' time zone)")
+        ->type_name("DATE");
+    command
+        ->add_option("--concurrency", options->concurrency,
+                     "entries posted at the same time, each over its own kept-alive connection")
+        ->type_name("N")
+        ->check(CLI::Range(1, 32).description(""))
+        ->capture_default_str();
+    command->add_flag("--dry-run", options->dry_run,
+                      "write nothing: list the entries that would be posted");
+    add_stripe_options(*command, context.flags);
+    add_optional(*command, "--stripe-account", options->stripe_account,
+                 "connected account to read (Stripe-Account header, for Connect platforms)")
+        ->type_name("ACCOUNT");
+    command
+        ->add_option("--max-rps", options->max_rps,
+                     "Stripe requests per second at most (default 20 with a test key, 80 live)")
+        ->type_name("N")
+        ->check(CLI::PositiveNumber.description(""));
+    add_comptentra_options(*command, context.flags);
+    add_ledger_options(*command, context.flags);
+    command->footer("Examples:\n"
+                    "  stripe-comptentra backfill --since 2026-11-01 --until 2026-11-30\n"
+                    "  stripe-comptentra backfill --since 2026-11-01 --dry-run\n"
+                    "  stripe-comptentra --json backfill --since 2026-11-01 --concurrency 8");
+    return [options, &context] {
+        const Settings settings = context.settings();
+        return Backfill(*options, settings, context).run();
+    };
+}
+
+} // namespace sc::cli
