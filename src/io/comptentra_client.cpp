@@ -74,15 +74,8 @@ std::string sale_idempotency_key(std::string_view charge_id) {
 ComptentraClient::ComptentraClient(HttpClient& http, ComptentraConfig config, Waiter& waiter,
                                    Diagnostics& diagnostics)
     : m_http(http), m_config(std::move(config)), m_waiter(waiter), m_diagnostics(diagnostics) {
-    while (m_config.base_url.ends_with('/')) {
-        m_config.base_url.pop_back();
-    }
-    std::string why;
-    if (!is_allowed_url(m_config.base_url, why)) {
-        throw Error(ExitStatus::config,
-                    fmt::format("Comptentra URL {}: {}", url_origin(m_config.base_url), why),
-                    "set COMPTENTRA_URL or pass --comptentra-url");
-    }
+    m_config.base_url = checked_base_url(std::move(m_config.base_url), "Comptentra",
+                                         "set COMPTENTRA_URL or pass --comptentra-url");
 }
 
 HttpRequest ComptentraClient::request(std::string method, std::string path_and_query) const {

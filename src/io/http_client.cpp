@@ -1,5 +1,6 @@
 #include "io/http_client.h"
 
+#include "core/error.h"
 #include "core/http_headers.h"
 
 #include <curl/curl.h>
@@ -170,6 +171,18 @@ std::string url_encode(std::string_view text) {
         }
     }
     return encoded;
+}
+
+std::string checked_base_url(std::string url, std::string_view api, std::string_view hint) {
+    while (url.ends_with('/')) {
+        url.pop_back();
+    }
+    std::string why;
+    if (!is_allowed_url(url, why)) {
+        throw Error(ExitStatus::config, fmt::format("{} URL {}: {}", api, url_origin(url), why),
+                    std::string(hint));
+    }
+    return url;
 }
 
 std::string url_origin(std::string_view url) {

@@ -58,6 +58,10 @@ struct HttpTimeouts {
 /// localhost). Otherwise `why` says what is wrong.
 bool is_allowed_url(std::string_view url, std::string& why);
 
+/// An API base URL without its trailing slashes, once is_allowed_url accepts it; otherwise
+/// throws Error (configuration) naming the API (`Stripe`) with `hint`.
+std::string checked_base_url(std::string url, std::string_view api, std::string_view hint);
+
 /// The text of a query parameter, percent-encoded.
 std::string url_encode(std::string_view text);
 

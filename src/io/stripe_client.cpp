@@ -51,15 +51,8 @@ double default_max_rps(std::string_view api_key) {
 StripeClient::StripeClient(HttpClient& http, StripeConfig config, Waiter& waiter,
                            Diagnostics& diagnostics)
     : m_http(http), m_config(std::move(config)), m_waiter(waiter), m_diagnostics(diagnostics) {
-    while (m_config.base_url.ends_with('/')) {
-        m_config.base_url.pop_back();
-    }
-    std::string why;
-    if (!is_allowed_url(m_config.base_url, why)) {
-        throw Error(ExitStatus::config,
-                    fmt::format("Stripe URL {}: {}", url_origin(m_config.base_url), why),
-                    "set STRIPE_API_BASE or pass --stripe-url");
-    }
+    m_config.base_url = checked_base_url(std::move(m_config.base_url), "Stripe",
+                                         "set STRIPE_API_BASE or pass --stripe-url");
     if (m_config.max_requests_per_second <= 0) {
         m_config.max_requests_per_second = default_max_rps(m_config.api_key);
     }

@@ -68,59 +68,44 @@ def get_json(url, headers=None):
         return error.code, json.loads(error.read() or b"null")
 
 
-class Sandbox:
-    """A running comptentra-sandbox with its own data file: `Sandbox(self, "--minimal")`.
+def add_cleanup(owner, function, *args):
+    """Registers `function(*args)` to run when `owner` (a test case or class) ends."""
+    if isinstance(owner, type):
+        owner.addClassCleanup(function, *args)
+    else:
+        owner.addCleanup(function, *args)
 
-    `url` and `api_key` are what the binary needs (`env()` gives them as COMPTENTRA_URL and
-    COMPTENTRA_API_KEY); `entries()` reads the data file, `stats()` asks /_sandbox/stats.
-    `entries` given here are written to the data file before the start: books that already
-    hold them (each with its "id").
-    """
 
-    def __init__(self, test, *flags, api_key=SANDBOX_KEY, entries=None):
-        self.api_key = api_key
-        self.directory = Path(tempfile.mkdtemp(prefix="sc-e2e-sandbox-"))
-        test.addCleanup(shutil.rmtree, self.directory, True)
-        self.data_path = self.directory / "data.json"
-        self.log_path = self.directory / "sandbox.log"
-        if entries is not None:
-            self.data_path.write_text(json.dumps({"entries": entries, "idempotency": {}}))
+class LocalServer:
+    """One of the project's sandboxes as a subprocess on 127.0.0.1 with a free port, its data
+    file and log in a temporary directory. It is stopped when `owner` ends: a test case
+    (addCleanup) or a test class (addClassCleanup, for a server shared by a class's tests)."""
+
+    def __init__(self, owner, script, data_name, flags, extra_arguments=(), initial_data=None):
+        self.directory = Path(tempfile.mkdtemp(prefix="sc-e2e-server-"))
+        add_cleanup(owner, shutil.rmtree, self.directory, True)
+        self.data_path = self.directory / data_name
+        self.log_path = self.directory / "server.log"
+        if initial_data is not None:
+            self.data_path.write_text(json.dumps(initial_data))
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, str(SCRIPT), "--port", "0", "--api-key", api_key,
+                [sys.executable, str(script), "--port", "0", *extra_arguments,
                  "--data", str(self.data_path), *[str(flag) for flag in flags]],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=log,
             )
-        test.addCleanup(self.stop)
+        add_cleanup(owner, self.stop)
         first = read_first_line(self.process.stdout, START_TIMEOUT).partition(b"\n")[0]
         match = re.fullmatch(rb"listening on (http://127\.0\.0\.1:[0-9]+)", first)
         if not match:
             self.stop()
-            test.fail(f"the sandbox printed no address: {first!r}\n{self.log()}")
+            raise AssertionError(f"{script.name} printed no address: {first!r}\n{self.log()}")
         self.url = match.group(1).decode()
 
-    def env(self, **extra):
-        """COMPTENTRA_URL and COMPTENTRA_API_KEY for this sandbox, plus `extra`; loopback is
-        kept away from any proxy of the caller's environment."""
-        return {"COMPTENTRA_URL": self.url, "COMPTENTRA_API_KEY": self.api_key,
-                **NO_PROXY, **extra}
-
-    def data_bytes(self):
-        """The data file as it stands (b"" before the first write)."""
-        try:
-            return self.data_path.read_bytes()
-        except FileNotFoundError:
-            return b""
-
-    def entries(self):
-        """The stored entries, oldest first, each with its "id"."""
-        raw = self.data_bytes()
-        return json.loads(raw).get("entries", []) if raw.strip() else []
-
     def stats(self):
-        """The counters of GET /_sandbox/stats (connections, requests, posts, entries, ...)."""
+        """The counters of GET /_sandbox/stats (connections, requests, ...)."""
         status, body = get_json(self.url + "/_sandbox/stats")
         if status != 200:
             raise AssertionError(f"/_sandbox/stats answered {status}: {body}")
@@ -148,6 +133,38 @@ class Sandbox:
 def stripe_error(message):
     return {"error": {"type": "invalid_request_error", "message": message}}
 
+
+class Sandbox(LocalServer):
+    """A running comptentra-sandbox with its own data file: `Sandbox(self, "--minimal")`.
+
+    `url` and `api_key` are what the binary needs (`env()` gives them as COMPTENTRA_URL and
+    COMPTENTRA_API_KEY); `entries()` reads the data file, `stats()` asks /_sandbox/stats.
+    `entries` given here are written to the data file before the start: books that already
+    hold them (each with its "id").
+    """
+
+    def __init__(self, test, *flags, api_key=SANDBOX_KEY, entries=None):
+        self.api_key = api_key
+        initial = None if entries is None else {"entries": entries, "idempotency": {}}
+        super().__init__(test, SCRIPT, "data.json", flags, ("--api-key", api_key), initial)
+
+    def env(self, **extra):
+        """COMPTENTRA_URL and COMPTENTRA_API_KEY for this sandbox, plus `extra`; loopback is
+        kept away from any proxy of the caller's environment."""
+        return {"COMPTENTRA_URL": self.url, "COMPTENTRA_API_KEY": self.api_key,
+                **NO_PROXY, **extra}
+
+    def data_bytes(self):
+        """The data file as it stands (b"" before the first write)."""
+        try:
+            return self.data_path.read_bytes()
+        except FileNotFoundError:
+            return b""
+
+    def entries(self):
+        """The stored entries, oldest first, each with its "id"."""
+        raw = self.data_bytes()
+        return json.loads(raw).get("entries", []) if raw.strip() else []
 
 class _StripeHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
