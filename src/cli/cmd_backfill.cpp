@@ -9,8 +9,10 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <iostream>
 #include <mutex>
 #include <thread>
+#include <unistd.h>
 #include <unordered_map>
 
 namespace sc::cli {
@@ -60,6 +62,10 @@ CivilDate shift_days(CivilDate day, int days) {
     return utc.day_of(utc.start_of(day) + std::int64_t{days} * 86'400);
 }
 
+// Charges created this close to the reading of the books may be booked by a webhook meanwhile
+// (Stripe retries deliveries for three days).
+constexpr std::int64_t k_recent_seconds = 3 * 86'400;
+
 // One backfill run: lists the period's charges on this thread and hands the entries the books
 // lack to worker threads, each with its own connection to Comptentra.
 class Backfill {
@@ -70,7 +76,8 @@ class Backfill {
           m_diagnostics(context.err, context.verbose),
           m_reporter(context.out, context.err, context.json,
                      ReportStyle{ExitRule::highest, "charges", true, true}),
-          m_progress(context.err, m_period.from, m_period.until),
+          m_progress(m_diagnostics, &context.err == &std::cerr && isatty(STDERR_FILENO) == 1,
+                     m_period.from, m_period.until),
           m_queue(static_cast<std::size_t>(options.concurrency) * 64) {}
 
     int run() {
@@ -102,10 +109,12 @@ class Backfill {
             stop(error);
         } catch (const Stopped&) {
             m_queue.abandon();
+        } catch (...) {
+            m_queue.abandon();
+            join_workers();
+            throw;
         }
-        for (auto& worker : m_workers) {
-            worker.join();
-        }
+        join_workers();
         m_progress.finish();
         if (m_fatal) {
             m_reporter.fatal(*m_fatal);
@@ -116,6 +125,14 @@ class Backfill {
   private:
     struct Stopped {};
 
+    void join_workers() {
+        for (auto& worker : m_workers) {
+            if (worker.joinable()) {
+                worker.join();
+            }
+        }
+    }
+
     void read_books(const HttpTimeouts& timeouts) {
         if (!m_settings.comptentra_key) {
             m_diagnostics.warn("no Comptentra API key: the dry run cannot tell which entries "
@@ -124,6 +141,7 @@ class Backfill {
         }
         CurlHttpClient http(timeouts);
         ComptentraClient books(http, comptentra_config(), m_waiter, m_diagnostics);
+        m_books_read_at = unix_now();
         // A few days around the period, so that an entry dated across a boundary is seen.
         constexpr int k_margin_days = 3;
         m_indexed = books.list_libelles(m_settings.ledger.journal,
@@ -168,11 +186,13 @@ class Backfill {
         ItemResult result;
         result.input = "stripe";
         EntryDecision decision;
+        std::int64_t created = 0;
         try {
             const StripeObject object = parse_stripe_object(document, "stripe");
             result.id = object_id(object);
             if (const auto* charge = std::get_if<Charge>(&object)) {
-                m_progress.listed(charge->created);
+                created = charge->created;
+                m_progress.listed(created);
             }
             decision = decide_entry(object, m_settings.ledger);
         } catch (const Error& error) {
@@ -200,12 +220,15 @@ class Backfill {
             result.entry = to_json(*decision.entry);
             return report(result, true);
         }
-        m_queue.push(Job{std::move(result), std::move(*decision.entry)});
+        // A recent charge may be booked by a webhook after the books were read: look it up.
+        const bool recent = created >= m_books_read_at - k_recent_seconds;
+        m_queue.push(Job{std::move(result), std::move(*decision.entry), recent});
     }
 
     struct Job {
         ItemResult result;
         Entry entry;
+        bool look_up_first = false;
     };
 
     void work(const HttpTimeouts& timeouts) {
@@ -227,15 +250,22 @@ class Backfill {
                 }
                 report(result, result.status != "exists");
             } catch (const Error& error) {
-                result.status = "failed";
-                result.reason = error.what();
-                result.exit = error.status();
-                report(result, true);
-                stop(error);
-                m_queue.abandon();
-                return;
+                return give_up(result, error);
+            } catch (const std::exception& error) {
+                return give_up(result, Error(ExitStatus::internal,
+                                             fmt::format("internal error: {}", error.what())));
             }
         }
+    }
+
+    // Reports the job that met a fatal error and stops the whole run.
+    void give_up(ItemResult& result, const Error& error) {
+        result.status = "failed";
+        result.reason = error.what();
+        result.exit = error.status();
+        report(result, true);
+        stop(error);
+        m_queue.abandon();
     }
 
     void stop(const Error& error) {
@@ -271,6 +301,7 @@ class Backfill {
     // Libellés in the books (with their entry id) or queued in this run; the lister's only.
     std::unordered_map<std::string, std::string> m_booked;
     bool m_indexed = false;
+    std::int64_t m_books_read_at = 0;
     std::mutex m_mutex;
     std::optional<Error> m_fatal;
     std::atomic<bool> m_stopping = false;
@@ -304,7 +335,7 @@ CommandRunner add_backfill_command(CLI::App& app, Context& context) {
         ->add_option("--max-rps", options->max_rps,
                      "Stripe requests per second at most (default 20 with a test key, 80 live)")
         ->type_name("N")
-        ->check(CLI::PositiveNumber.description(""));
+        ->check(CLI::Range(0.01, 10'000.0).description(""));
     add_comptentra_options(*command, context.flags);
     add_ledger_options(*command, context.flags);
     command->footer("Examples:\n"

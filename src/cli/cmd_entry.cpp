@@ -1,4 +1,5 @@
 #include "cli/commands.h"
+#include "cli/settlement.h"
 #include "core/entry.h"
 #include "io/inputs.h"
 
@@ -16,12 +17,13 @@ struct EntryOptions {
 // Computes and prints the entry of each input, once per charge.
 class EntryPrinter {
   public:
-    EntryPrinter(const LedgerSettings& ledger, const Context& context)
-        : m_ledger(ledger), m_context(context) {}
+    EntryPrinter(const LedgerSettings& ledger, const Context& context, SettlementLookup& settlement)
+        : m_ledger(ledger), m_context(context), m_settlement(settlement) {}
 
     void item(const InputItem& item) {
         try {
-            const StripeObject object = parse_stripe_json(item.body, item.label);
+            StripeObject object = parse_stripe_json(item.body, item.label);
+            m_settlement.complete(object, item.label);
             print(item.label, decide_entry(object, m_ledger));
         } catch (const Error& error) {
             problem(item.label, error);
@@ -61,13 +63,16 @@ class EntryPrinter {
 
     const LedgerSettings& m_ledger;
     const Context& m_context;
+    SettlementLookup& m_settlement;
     std::unordered_map<std::string, std::string> m_seen; // charge id -> first input
     ExitStatus m_exit = ExitStatus::ok;
 };
 
 int run_entry(const EntryOptions& options, const Context& context) {
     const Settings settings = context.settings();
-    EntryPrinter printer(settings.ledger, context);
+    Diagnostics diagnostics(context.err, context.verbose);
+    SettlementLookup settlement(settings, context, diagnostics);
+    EntryPrinter printer(settings.ledger, context, settlement);
     read_inputs(
         options.paths, context.in, [&](InputItem& item) { printer.item(item); },
         [&](const std::string& input, const Error& error) { printer.problem(input, error); });
@@ -87,6 +92,7 @@ CommandRunner add_entry_command(CLI::App& app, Context& context) {
                      "directories, or - for stdin")
         ->required();
     add_ledger_options(*command, context.flags);
+    add_stripe_options(*command, context.flags);
     command->footer(
         "Examples:\n"
         "  stripe-comptentra entry charge.json\n"

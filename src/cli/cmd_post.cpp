@@ -1,5 +1,6 @@
 #include "cli/commands.h"
 #include "cli/report.h"
+#include "cli/settlement.h"
 #include "cli/signature_options.h"
 #include "core/entry.h"
 #include "io/comptentra_client.h"
@@ -28,9 +29,9 @@ struct BatchStopped {
 class Poster {
   public:
     Poster(const PostOptions& options, const Settings& settings, ComptentraClient* client,
-           Reporter& reporter, std::optional<VerifyPolicy> policy)
+           Reporter& reporter, std::optional<VerifyPolicy> policy, SettlementLookup& settlement)
         : m_options(options), m_ledger(settings.ledger), m_client(client), m_reporter(reporter),
-          m_policy(std::move(policy)) {}
+          m_policy(std::move(policy)), m_settlement(settlement) {}
 
     void item(const InputItem& item) {
         if (m_policy) {
@@ -41,7 +42,9 @@ class Poster {
         }
         EntryDecision decision;
         try {
-            decision = decide_entry(parse_stripe_json(item.body, item.label), m_ledger);
+            StripeObject object = parse_stripe_json(item.body, item.label);
+            m_settlement.complete(object, item.label);
+            decision = decide_entry(object, m_ledger);
         } catch (const Error& error) {
             return m_reporter.problem(item.label, error);
         }
@@ -107,6 +110,7 @@ class Poster {
     ComptentraClient* m_client;
     Reporter& m_reporter;
     std::optional<VerifyPolicy> m_policy;
+    SettlementLookup& m_settlement;
     std::unordered_map<std::string, std::string> m_booked; // charge id -> entry id, if any
 };
 
@@ -136,7 +140,9 @@ int run_post(const PostOptions& options, const Context& context) {
     }
     Reporter reporter(context.out, context.err, context.json,
                       ReportStyle{ExitRule::highest, "inputs", false, true});
-    Poster poster(options, settings, client ? &*client : nullptr, reporter, std::move(policy));
+    SettlementLookup settlement(settings, context, diagnostics);
+    Poster poster(options, settings, client ? &*client : nullptr, reporter, std::move(policy),
+                  settlement);
     try {
         read_inputs(
             options.paths, context.in, [&](InputItem& item) { poster.item(item); },
@@ -165,6 +171,7 @@ CommandRunner add_post_command(CLI::App& app, Context& context) {
                       "write nothing: print each entry that would be posted");
     add_signature_options(*command, options->signature, context.flags);
     add_comptentra_options(*command, context.flags);
+    add_stripe_options(*command, context.flags);
     add_ledger_options(*command, context.flags);
     command->footer("Examples:\n"
                     "  stripe-comptentra post charge.json\n"

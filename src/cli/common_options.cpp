@@ -40,10 +40,11 @@ void add_ledger_options(CLI::App& command, SettingFlags& flags) {
 
 HttpTimeouts http_timeouts(const Context& context) {
     constexpr std::chrono::milliseconds k_max_connect{10000};
+    constexpr std::int64_t k_max_seconds = 86'400;
     const auto seconds = parse_seconds(context.timeout);
-    if (!seconds || *seconds == 0) {
-        throw Error(ExitStatus::usage, fmt::format("--timeout: '{}' is not a positive number of "
-                                                   "seconds",
+    if (!seconds || *seconds == 0 || *seconds > k_max_seconds) {
+        throw Error(ExitStatus::usage, fmt::format("--timeout: '{}' is not a number of seconds "
+                                                   "from 1 to 86400",
                                                    context.timeout));
     }
     const std::chrono::milliseconds total{*seconds * 1000};

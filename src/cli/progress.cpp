@@ -15,9 +15,9 @@ int count_of(const std::map<std::string, int>& counts, const std::string& status
 
 } // namespace
 
-Progress::Progress(std::ostream& err, std::int64_t from, std::int64_t until)
-    : m_err(err), m_enabled(&err == &std::cerr && isatty(STDERR_FILENO) == 1), m_from(from),
-      m_until(until), m_oldest(until), m_start(std::chrono::steady_clock::now()) {}
+Progress::Progress(Diagnostics& diagnostics, bool enabled, std::int64_t from, std::int64_t until)
+    : m_diagnostics(diagnostics), m_enabled(enabled), m_from(from), m_until(until), m_oldest(until),
+      m_start(std::chrono::steady_clock::now()) {}
 
 void Progress::listed(std::int64_t created) {
     ++m_listed;
@@ -42,16 +42,15 @@ void Progress::update(const std::map<std::string, int>& counts) {
     const std::string left = done > 0.01 && done < 1
                                  ? fmt::format(", about {:.0f} s left", seconds * (1 - done) / done)
                                  : "";
-    fmt::print(m_err, "\r\033[Klisted {}, posted {}, already there {}, skipped {}, {:.0f}/s{}",
-               m_listed.load(), posted, count_of(counts, "exists"), count_of(counts, "skipped"),
-               rate, left);
-    m_err.flush();
+    m_diagnostics.write_raw(fmt::format(
+        "\r\033[Klisted {}, posted {}, already there {}, skipped {}, {:.0f}/s{}", m_listed.load(),
+        posted, count_of(counts, "exists"), count_of(counts, "skipped"), rate, left));
     m_shown = true;
 }
 
 void Progress::clear() {
     if (m_shown) {
-        m_err << "\r\033[K";
+        m_diagnostics.write_raw("\r\033[K");
         m_shown = false;
     }
 }

@@ -1,9 +1,10 @@
 #pragma once
 
+#include "io/diagnostics.h"
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <iosfwd>
 #include <map>
 #include <string>
 
@@ -14,8 +15,9 @@ namespace sc::cli {
 /// from how far the listing has gone back through the period.
 class Progress {
   public:
-    /// The period listed is [from, until), unix seconds, walked newest first.
-    Progress(std::ostream& err, std::int64_t from, std::int64_t until);
+    /// The period listed is [from, until), unix seconds, walked newest first. The line goes
+    /// through `diagnostics` so that it never mixes with a warning from another thread.
+    Progress(Diagnostics& diagnostics, bool enabled, std::int64_t from, std::int64_t until);
 
     /// Notes a listed charge's creation time.
     void listed(std::int64_t created);
@@ -27,7 +29,7 @@ class Progress {
     void finish();
 
   private:
-    std::ostream& m_err;
+    Diagnostics& m_diagnostics;
     bool m_enabled;
     bool m_shown = false;
     std::int64_t m_from;

@@ -49,7 +49,8 @@ EntryDecision decide_charge(const Charge& charge, const LedgerSettings& ledger) 
         if (!settlement) {
             return invalid(charge.id,
                            fmt::format("the charge is in {}: its EUR amount comes from its balance "
-                                       "transaction, which the input does not include",
+                                       "transaction, which the input does not include (with a "
+                                       "Stripe key set, it is looked up)",
                                        charge.currency));
         }
         if (settlement->currency != "eur") {

@@ -1,6 +1,7 @@
 #include "core/stripe_objects.h"
 
 #include "core/error.h"
+#include "core/redact.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -158,18 +159,21 @@ std::optional<std::string> read_tva_rate(const FieldReader& charge) {
     throw metadata->wrong_type("tva_rate", *rate, "a string");
 }
 
+BalanceTransaction read_transaction_fields(const FieldReader& fields) {
+    BalanceTransaction transaction;
+    transaction.id = fields.string("id");
+    transaction.currency = fields.string("currency");
+    transaction.fee = fields.optional_integer("fee", 0);
+    transaction.amount = fields.integer("amount");
+    return transaction;
+}
+
 std::optional<BalanceTransaction> read_balance_transaction(const FieldReader& charge) {
     const json* value = charge.find("balance_transaction");
     if (value == nullptr || value->is_null() || value->is_string()) {
         return std::nullopt;
     }
-    const auto fields = charge.optional_object("balance_transaction");
-    BalanceTransaction transaction;
-    transaction.id = fields->string("id");
-    transaction.currency = fields->string("currency");
-    transaction.fee = fields->optional_integer("fee", 0);
-    transaction.amount = fields->integer("amount");
-    return transaction;
+    return read_transaction_fields(*charge.optional_object("balance_transaction"));
 }
 
 Charge read_charge(const FieldReader& fields) {
@@ -182,6 +186,10 @@ Charge read_charge(const FieldReader& fields) {
     charge.amount_captured = fields.optional_integer("amount_captured", 0);
     charge.currency = fields.string("currency");
     charge.created = fields.integer("created");
+    constexpr std::int64_t k_last_second_of_9999 = 253'402'300'799;
+    if (charge.created > k_last_second_of_9999) {
+        throw fields.fail("created", "is not a plausible unix time");
+    }
     charge.status = fields.string("status");
     charge.captured = fields.boolean("captured");
     const json* livemode = fields.find("livemode");
@@ -192,6 +200,9 @@ Charge read_charge(const FieldReader& fields) {
     }
     charge.tva_rate = read_tva_rate(fields);
     charge.balance_transaction = read_balance_transaction(fields);
+    if (const json* id = fields.find("balance_transaction"); id != nullptr && id->is_string()) {
+        charge.balance_transaction_id = id->get<std::string>();
+    }
     return charge;
 }
 
@@ -223,13 +234,7 @@ std::string describe_json_error(const json::exception& error) {
         message.starts_with("[json.exception") && end != std::string_view::npos) {
         message.remove_prefix(end + 2);
     }
-    std::string printable;
-    for (const char c : message) {
-        const auto byte = static_cast<unsigned char>(c);
-        printable +=
-            byte >= 0x20 && byte < 0x7f ? std::string(1, c) : fmt::format("\\x{:02x}", byte);
-    }
-    return printable;
+    return printable(message);
 }
 
 // Stops the SAX parse at the top-level "id" so that the rest of the document is never read.
@@ -340,6 +345,23 @@ std::optional<std::string> peek_object_id(std::string_view text) {
     IdPeeker peeker;
     json::sax_parse(text, &peeker, json::input_format_t::json, false);
     return peeker.id();
+}
+
+BalanceTransaction parse_balance_transaction(const nlohmann::json& document,
+                                             std::string_view input) {
+    if (!document.is_object()) {
+        throw Error(ExitStatus::data_error,
+                    fmt::format("{}: expected a balance transaction object", input));
+    }
+    return read_transaction_fields(FieldReader(document, "", input));
+}
+
+Charge* charge_of(StripeObject& object) {
+    if (auto* charge = std::get_if<Charge>(&object)) {
+        return charge;
+    }
+    auto& event = std::get<Event>(object);
+    return event.charge ? &*event.charge : nullptr;
 }
 
 const std::string& object_id(const StripeObject& object) {

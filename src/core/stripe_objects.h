@@ -34,6 +34,7 @@ struct Charge {
     std::optional<std::string> billing_email;
     std::optional<std::string> tva_rate;                   ///< metadata `tva_rate`, as written
     std::optional<BalanceTransaction> balance_transaction; ///< when expanded
+    std::optional<std::string> balance_transaction_id;     ///< when given as an id only
 };
 
 /// A Stripe Event: its envelope, and its charge when `data.object` is one.
@@ -50,6 +51,13 @@ using StripeObject = std::variant<Event, Charge>;
 /// Parses an event or a charge. Throws Error (bad input data) naming `input` and the field
 /// that is missing or of the wrong type, or the unsupported object.
 StripeObject parse_stripe_object(const nlohmann::json& document, std::string_view input);
+
+/// Parses a Stripe BalanceTransaction object; throws Error (bad input data) naming `input`.
+BalanceTransaction parse_balance_transaction(const nlohmann::json& document,
+                                             std::string_view input);
+
+/// The charge an event or a charge carries, if any.
+Charge* charge_of(StripeObject& object);
 
 /// Parses JSON text and then the object it holds. Throws Error (bad input data) naming `input`
 /// for malformed JSON as for a bad object.

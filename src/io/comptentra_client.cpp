@@ -1,5 +1,7 @@
 #include "io/comptentra_client.h"
 
+#include "core/redact.h"
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -51,7 +53,7 @@ std::string api_message(const HttpResult& result) {
         const std::string code = text_field(error, "code");
         const std::string message = text_field(error, "message");
         if (!message.empty()) {
-            return code.empty() ? message : fmt::format("{}: {}", code, message);
+            return printable(code.empty() ? message : fmt::format("{}: {}", code, message));
         }
     }
     return "no error message";
@@ -149,9 +151,9 @@ std::optional<std::string> ComptentraClient::find_entry(const std::string& journ
         for (const json& stored : body["data"]) {
             const std::string stored_libelle = text_field(stored, "libelle");
             const std::string stored_journal = text_field(stored, "journal");
-            if (stored_libelle == libelle && stored_journal == journal && stored.contains("id")) {
-                const json& id = stored["id"];
-                return id.is_string() ? id.get<std::string>() : id.dump();
+            if (const std::string id = text_field(stored, "id");
+                stored_libelle == libelle && stored_journal == journal && !id.empty()) {
+                return id;
             }
             filtered = filtered && stored_journal == journal &&
                        stored_libelle.find(libelle) != std::string::npos;
@@ -189,13 +191,10 @@ ComptentraClient::Attempt ComptentraClient::post_once(const Entry& entry, const 
     Attempt attempt;
     if (is_success(result)) {
         const json stored = json::parse(result.body, nullptr, false);
-        if (stored.is_object() && stored.contains("id")) {
-            const json& id = stored["id"];
+        if (const std::string id = text_field(stored, "id"); !id.empty()) {
             const bool replayed = result.header("Idempotent-Replayed").value_or("") == "true";
-            attempt.result = BookResult{replayed ? BookStatus::exists : BookStatus::posted,
-                                        id.is_string() ? id.get<std::string>() : id.dump(),
-                                        {},
-                                        ExitStatus::ok};
+            attempt.result = BookResult{
+                replayed ? BookStatus::exists : BookStatus::posted, id, {}, ExitStatus::ok};
             return attempt;
         }
         attempt.in_doubt = true;
@@ -238,7 +237,14 @@ bool ComptentraClient::list_libelles(
     const std::string last_day = to_iso(to);
     std::vector<std::pair<std::string, std::string>> entries; // libellé, id
     std::string previous_first_id;
-    for (std::size_t offset = 0;;) {
+    // Far more than any period holds; a server still saying "has_more" then is broken.
+    constexpr std::size_t k_max_index_pages = 50'000;
+    for (std::size_t offset = 0, page_number = 0;; ++page_number) {
+        if (page_number == k_max_index_pages) {
+            throw Error(ExitStatus::refused,
+                        fmt::format("Comptentra {}: the entry list did not end after {} pages",
+                                    origin, k_max_index_pages));
+        }
         const HttpResult result = send_with_retries(request(
             "GET", fmt::format("/ecritures?journal={}&date_from={}&date_to={}&limit={}&offset={}",
                                url_encode(journal), first_day, last_day, k_page_size, offset)));

@@ -16,4 +16,10 @@ void Diagnostics::trace(std::string_view message) {
     }
 }
 
+void Diagnostics::write_raw(std::string_view text) {
+    const std::lock_guard lock(m_mutex);
+    m_err << text;
+    m_err.flush();
+}
+
 } // namespace sc

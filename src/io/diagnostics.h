@@ -16,6 +16,8 @@ class Diagnostics {
     void warn(std::string_view message);
     /// Prints the line only with --verbose.
     void trace(std::string_view message);
+    /// Writes `text` as it is (a progress line redrawn in place), then flushes.
+    void write_raw(std::string_view text);
 
   private:
     std::ostream& m_err;

@@ -83,8 +83,15 @@ int refuse_seek(void* /*source*/, curl_off_t /*offset*/, int /*origin*/) {
     return CURL_SEEKFUNC_CANTSEEK;
 }
 
+// No answer of these APIs comes near this; a larger one is refused rather than kept in memory.
+constexpr std::size_t k_max_response_bytes = 16 * 1024 * 1024;
+
 size_t append_body(char* data, size_t size, size_t count, void* target) {
-    static_cast<std::string*>(target)->append(data, size * count);
+    auto& body = *static_cast<std::string*>(target);
+    if (body.size() + size * count > k_max_response_bytes) {
+        return 0; // libcurl then fails the transfer with a write error
+    }
+    body.append(data, size * count);
     return size * count;
 }
 

@@ -1,6 +1,7 @@
 #include "io/inputs.h"
 
 #include "core/capture.h"
+#include "core/redact.h"
 
 #include <fmt/format.h>
 
@@ -202,8 +203,17 @@ class FileSplitter {
     const ProblemHandler& m_on_problem;
 };
 
+// A missing "path" that is a secret given where a path was expected (two secrets after one
+// --webhook-secret) is named only in its redacted form.
 Error unreadable(const std::string& path, const std::error_code& error) {
-    return Error(ExitStatus::no_input, fmt::format("{}: {}", path, error.message()));
+    const bool secret = path.starts_with("whsec_") || path.starts_with("sk_") ||
+                        path.starts_with("rk_") || path.starts_with("pk_");
+    if (secret && error == std::errc::no_such_file_or_directory) {
+        return Error(ExitStatus::usage,
+                     fmt::format("{}: looks like a secret given as an input path", redact(path)),
+                     "repeat the option for each secret: --webhook-secret A --webhook-secret B");
+    }
+    return Error(ExitStatus::no_input, fmt::format("{}: {}", printable(path), error.message()));
 }
 
 void read_file(const fs::path& path, const ItemHandler& on_item, const ProblemHandler& on_problem) {

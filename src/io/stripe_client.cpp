@@ -1,6 +1,7 @@
 #include "io/stripe_client.h"
 
 #include "core/error.h"
+#include "core/redact.h"
 
 #include <fmt/format.h>
 
@@ -32,11 +33,11 @@ std::string describe(const HttpResult& result) {
     if (body.is_object() && body.contains("error") && body["error"].is_object()) {
         const json& error = body["error"];
         if (error.contains("message") && error["message"].is_string()) {
-            text += ": " + error["message"].get<std::string>();
+            text += ": " + printable(error["message"].get<std::string>());
         }
     }
     if (const auto id = result.header("Request-Id")) {
-        text += fmt::format(" (Request-Id {})", *id);
+        text += fmt::format(" (Request-Id {})", printable(*id));
     }
     return text;
 }
@@ -115,6 +116,10 @@ json StripeClient::get(const std::string& path_and_query) {
     }
 }
 
+json StripeClient::get_balance_transaction(const std::string& id) {
+    return get("/v1/balance_transactions/" + url_encode(id));
+}
+
 void StripeClient::list_charges(std::int64_t created_from, std::int64_t created_until,
                                 const std::function<void(const json& charge)>& on_charge) {
     std::string starting_after;
@@ -124,7 +129,7 @@ void StripeClient::list_charges(std::int64_t created_from, std::int64_t created_
                         "&expand%5B%5D=data.balance_transaction",
                         k_page_size, created_from, created_until);
         if (!starting_after.empty()) {
-            query += "&starting_after=" + starting_after;
+            query += "&starting_after=" + url_encode(starting_after);
         }
         const json page = get(query);
         if (!page.contains("data") || !page["data"].is_array()) {
@@ -136,7 +141,8 @@ void StripeClient::list_charges(std::int64_t created_from, std::int64_t created_
         for (const json& charge : charges) {
             on_charge(charge);
         }
-        if (!page.value("has_more", false) || charges.empty()) {
+        const auto more = page.find("has_more");
+        if (more == page.end() || !more->is_boolean() || !more->get<bool>() || charges.empty()) {
             return;
         }
         const json& last = charges.back();
@@ -144,6 +150,11 @@ void StripeClient::list_charges(std::int64_t created_from, std::int64_t created_
             throw Error(ExitStatus::refused,
                         fmt::format("Stripe {}: a listed charge has no id to page from",
                                     url_origin(m_config.base_url)));
+        }
+        if (last["id"].get<std::string>() == starting_after) {
+            throw Error(ExitStatus::refused,
+                        fmt::format("Stripe {}: the charge list does not advance past {}",
+                                    url_origin(m_config.base_url), starting_after));
         }
         starting_after = last["id"].get<std::string>();
     }

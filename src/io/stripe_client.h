@@ -44,6 +44,9 @@ class StripeClient {
     void list_charges(std::int64_t created_from, std::int64_t created_until,
                       const std::function<void(const nlohmann::json& charge)>& on_charge);
 
+    /// The balance transaction with that id (GET /v1/balance_transactions/{id}).
+    nlohmann::json get_balance_transaction(const std::string& id);
+
   private:
     nlohmann::json get(const std::string& path_and_query);
     void pace();

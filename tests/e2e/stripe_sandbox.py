@@ -21,16 +21,19 @@ STRIPE_KEY = "sk_test_sandbox"  # any sk_test_ key is accepted unless --api-key 
 class StripeSandbox(LocalServer):
     """A running stripe-sandbox: `StripeSandbox(self, "--generate", 300, "--seed", 4)`.
 
-    `charges` (a list of charge objects), when given, are written to the data file before
+    `charges` (a list of charge objects) and their `transactions` (balance transaction
+    objects), when given, are written to the data file before
     the start and served instead of a generated set; otherwise the sandbox writes the set
     it generates there. `api_key` is the key the binary is given (the sandbox accepts any
     test key unless "--api-key" is among the flags).
     """
 
-    def __init__(self, owner, *flags, api_key=STRIPE_KEY, charges=None):
+    def __init__(self, owner, *flags, api_key=STRIPE_KEY, charges=None, transactions=()):
         self.api_key = api_key
         self._data = None
-        initial = None if charges is None else {"charges": charges}
+        initial = None
+        if charges is not None:
+            initial = {"charges": charges, "balance_transactions": list(transactions)}
         super().__init__(owner, STRIPE_SCRIPT, "stripe.json", flags, (), initial)
 
     def env(self, **extra):
