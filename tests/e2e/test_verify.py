@@ -425,5 +425,16 @@ class Fixtures(unittest.TestCase):
         self.assertEqual(completed.returncode, 0, completed.stderr)
 
 
+class SecretGivenAsAPath(BinaryTest):
+    def test_a_second_secret_after_one_flag_is_never_printed(self):
+        secret = "whsec_SECRETSECRETSECRET1234"
+        status, stdout, stderr = run(["verify", "--webhook-secret", TEST_SECRET, secret,
+                                      data("captures", "succeeded_crlf.http"), "--tolerance", "0"])
+        self.assertNotIn(secret, stdout + stderr)
+        self.assertIn("whsec_…1234: looks like a secret given as an input path", stderr)
+        self.assertIn("--webhook-secret A --webhook-secret B", stderr)
+        self.assertEqual(status, 2)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -53,3 +53,23 @@ TEST(TrimWhitespace, RemovesSpacesTabsAndLineEndsAroundText) {
 
 } // namespace
 } // namespace sc
+
+namespace sc {
+namespace {
+
+TEST(Printable, KeepsPrintableTextAndUtf8) {
+    EXPECT_EQ(printable("la période est clôturée"), "la période est clôturée");
+    EXPECT_EQ(printable("plain ASCII 123"), "plain ASCII 123");
+}
+
+TEST(Printable, EscapesControlsAndInvalidUtf8) {
+    EXPECT_EQ(printable("\x1b[31mred"), "\\x1b[31mred");
+    EXPECT_EQ(printable("a\nb\tc\x7f"), "a\\x0ab\\x09c\\x7f");
+    EXPECT_EQ(printable("bad \xff\xfe end"), "bad \\xff\\xfe end");
+    EXPECT_EQ(printable("cut \xc3"), "cut \\xc3");
+    EXPECT_EQ(printable("c1 \xc2\x9b"), "c1 \\xc2\\x9b"); // a C1 control (CSI) is escaped
+    EXPECT_EQ(printable("overlong \xe0\x80\xaf"), "overlong \\xe0\\x80\\xaf");
+}
+
+} // namespace
+} // namespace sc

@@ -408,3 +408,50 @@ TEST(PeekObjectId, IgnoresAnIdValueThatIsNotAStringAndFindsNoLaterOne) {
 
 } // namespace
 } // namespace sc
+
+namespace sc {
+namespace {
+
+TEST(ParseChargeExtras, KeepsTheIdOfABalanceTransactionGivenAsAnId) {
+    const auto object = parse_stripe_json(
+        R"({"object":"charge","id":"ch_1","amount":100,"currency":"usd","created":1,)"
+        R"("status":"succeeded","captured":true,"balance_transaction":"txn_1"})",
+        "in.json");
+    const Charge& charge = std::get<Charge>(object);
+    EXPECT_EQ(charge.balance_transaction_id, "txn_1");
+    EXPECT_FALSE(charge.balance_transaction);
+}
+
+TEST(ParseChargeExtras, RejectsACreationTimeBeyondTheYear9999) {
+    try {
+        parse_stripe_json(R"({"object":"charge","id":"ch_1","amount":100,"currency":"eur",)"
+                          R"("created":2100000000000,"status":"succeeded","captured":true})",
+                          "in.json");
+        ADD_FAILURE() << "accepted";
+    } catch (const Error& error) {
+        EXPECT_EQ(error.status(), ExitStatus::data_error);
+        EXPECT_NE(std::string(error.what()).find("created"), std::string::npos);
+    }
+}
+
+TEST(ParseBalanceTransaction, ReadsAmountFeeAndCurrency) {
+    const auto transaction = parse_balance_transaction(
+        nlohmann::json{{"id", "txn_1"}, {"amount", 9204}, {"fee", 163}, {"currency", "eur"}},
+        "txn");
+    EXPECT_EQ(transaction.amount, 9204);
+    EXPECT_EQ(transaction.fee, 163);
+    EXPECT_EQ(transaction.currency, "eur");
+}
+
+TEST(ChargeOf, FindsTheChargeOfAnEventOrACharge) {
+    StripeObject event = Event{"evt_1", "customer.created", "customer", std::nullopt};
+    EXPECT_EQ(charge_of(event), nullptr);
+    Charge charge;
+    charge.id = "ch_1";
+    StripeObject bare = charge;
+    ASSERT_NE(charge_of(bare), nullptr);
+    EXPECT_EQ(charge_of(bare)->id, "ch_1");
+}
+
+} // namespace
+} // namespace sc
