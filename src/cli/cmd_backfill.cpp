@@ -240,14 +240,7 @@ class Backfill {
                 const std::string key = sale_idempotency_key(result.id);
                 const BookResult booked =
                     m_indexed ? books.post_missing(job->entry, key) : books.book(job->entry, key);
-                result.status = booked.status == BookStatus::posted   ? "posted"
-                                : booked.status == BookStatus::exists ? "exists"
-                                                                      : "failed";
-                result.reason = booked.reason;
-                result.exit = booked.exit;
-                if (!booked.entry_id.empty()) {
-                    result.entry_id = booked.entry_id;
-                }
+                set_booking(result, booked);
                 report(result, result.status != "exists");
             } catch (const Error& error) {
                 return give_up(result, error);

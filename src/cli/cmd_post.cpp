@@ -78,13 +78,8 @@ class Poster {
                 return preview(entry, result);
             }
             const BookResult booked = m_client->book(entry, sale_idempotency_key(result.id));
-            result.status = booked.status == BookStatus::posted   ? "posted"
-                            : booked.status == BookStatus::exists ? "exists"
-                                                                  : "failed";
-            result.reason = booked.reason;
-            result.exit = booked.exit;
+            set_booking(result, booked);
             if (!booked.entry_id.empty()) {
-                result.entry_id = booked.entry_id;
                 m_booked.emplace(result.id, booked.entry_id);
             }
         } catch (const Error& error) {

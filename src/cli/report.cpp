@@ -59,6 +59,17 @@ void Reporter::item(const ItemResult& result) {
     }
 }
 
+void set_booking(ItemResult& result, const BookResult& booked) {
+    result.status = booked.status == BookStatus::posted   ? "posted"
+                    : booked.status == BookStatus::exists ? "exists"
+                                                          : "failed";
+    result.reason = booked.reason;
+    result.exit = booked.exit;
+    if (!booked.entry_id.empty()) {
+        result.entry_id = booked.entry_id;
+    }
+}
+
 std::string reason_for(const std::string& input, const Error& error) {
     std::string_view reason = error.what();
     if (const std::string prefix = input + ": "; reason.starts_with(prefix)) {

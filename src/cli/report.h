@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/error.h"
+#include "io/comptentra_client.h"
 
 #include <nlohmann/json.hpp>
 
@@ -21,6 +22,10 @@ struct ItemResult {
     std::optional<nlohmann::ordered_json> entry; ///< the entry, for a dry run
     ExitStatus exit = ExitStatus::ok;            ///< what this item contributes to the exit status
 };
+
+/// Fills a result from the outcome of booking its entry: status `posted`, `exists` or
+/// `failed`, the reason, the exit status and the entry id when there is one.
+void set_booking(ItemResult& result, const BookResult& booked);
 
 /// The message of an error about `input` without the input's name in front of it.
 std::string reason_for(const std::string& input, const Error& error);

@@ -11,6 +11,7 @@ import os
 import re
 import selectors
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -48,6 +49,55 @@ def read_first_line(stream, timeout):
                 break
             data += chunk
     return data
+
+
+class ScriptProcess:
+    """A sandbox script run bare for its own tests: started with `args` on a free port, its
+    stdout and stderr kept, `stop()` returning (status, rest of stdout, stderr) and
+    `stop_and_check()` asserting a clean exit 0 with nothing printed after the address line.
+    `owner` is the test case (or class) whose assertions are used."""
+
+    def __init__(self, owner, script, *args):
+        self.owner = owner
+        self.result = None
+        started = time.monotonic()
+        self.process = subprocess.Popen(
+            [sys.executable, str(script), "--port", "0", *[str(arg) for arg in args]],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        first = read_first_line(self.process.stdout, START_TIMEOUT)
+        self.startup_seconds = time.monotonic() - started
+        line, _, self.extra_stdout = first.partition(b"\n")
+        match = re.fullmatch(rb"listening on http://127\.0\.0\.1:([0-9]+)", line)
+        if not match or b"\n" not in first:
+            status, _, stderr = self.stop()
+            raise AssertionError(f"no address line: {first!r}, status {status}, stderr {stderr!r}")
+        self.port = int(match.group(1))
+
+    def stop(self, signum=signal.SIGTERM):
+        """Sends `signum` once and waits; returns (status, rest of stdout, stderr)."""
+        if self.result is not None:
+            return self.result
+        self.process.send_signal(signum)
+        try:
+            stdout, stderr = self.process.communicate(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.communicate(timeout=STOP_TIMEOUT)
+            self.result = (None, b"", b"")
+            raise AssertionError("the sandbox did not stop after a signal") from None
+        self.result = (self.process.returncode, self.extra_stdout + stdout, stderr)
+        return self.result
+
+    def stop_and_check(self):
+        """Stops the sandbox unless the test did, and checks a clean exit."""
+        if self.result is not None:
+            return
+        status, stdout, stderr = self.stop()
+        self.owner.assertEqual(status, 0, stderr)
+        self.owner.assertEqual(stdout, b"", "nothing on stdout after the address line")
 
 
 def closed_port():

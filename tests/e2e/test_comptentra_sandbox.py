@@ -8,7 +8,6 @@ stdout after its first line. The built binary is not needed.
 import http.client
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -19,13 +18,12 @@ import time
 import unittest
 from pathlib import Path
 
-from sandbox import read_first_line
+from sandbox import ScriptProcess
 
 SOURCE_DIR = Path(os.environ.get("SC_SOURCE_DIR", Path(__file__).resolve().parents[2]))
 SCRIPT = SOURCE_DIR / "scripts" / "comptentra-sandbox"
 KEY = "ct_test_sandbox"
 START_TIMEOUT = 10  # seconds for the sandbox to print its address
-STOP_TIMEOUT = 5  # seconds for it to exit after a signal
 HTTP_TIMEOUT = 5  # seconds for any HTTP exchange
 
 
@@ -57,49 +55,12 @@ class Reply:
         return self.body["error"]["code"]
 
 
-class Sandbox:
+class Sandbox(ScriptProcess):
     """A running sandbox process; stopped and checked when the test ends."""
 
     def __init__(self, test, *args):
-        self.test = test
-        self.process = subprocess.Popen(
-            [sys.executable, str(SCRIPT), "--port", "0", *[str(arg) for arg in args]],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        self.result = None
+        super().__init__(test, SCRIPT, *args)
         test.addCleanup(self.stop_and_check)
-        first = read_first_line(self.process.stdout, START_TIMEOUT)
-        self.extra_stdout = first.partition(b"\n")[2]
-        match = re.fullmatch(rb"listening on http://127\.0\.0\.1:([0-9]+)\n", first.partition(b"\n")[0] + b"\n")
-        if not match:
-            status, _, stderr = self.stop()
-            test.fail(f"no address line: {first!r}, status {status}, stderr {stderr!r}")
-        self.port = int(match.group(1))
-
-    def stop(self, signum=signal.SIGTERM):
-        """Sends `signum` once and waits; returns (status, rest of stdout, stderr)."""
-        if self.result is not None:
-            return self.result
-        self.process.send_signal(signum)
-        try:
-            stdout, stderr = self.process.communicate(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.communicate(timeout=STOP_TIMEOUT)
-            self.result = (self.process.returncode, b"", b"")
-            self.test.fail("the sandbox did not stop after a signal")
-        self.result = (self.process.returncode, self.extra_stdout + stdout, stderr)
-        return self.result
-
-    def stop_and_check(self):
-        """Cleanup: stops the sandbox unless the test did, and checks a clean exit."""
-        if self.result is not None:
-            return
-        status, stdout, stderr = self.stop()
-        self.test.assertEqual(status, 0, stderr)
-        self.test.assertEqual(stdout, b"", "nothing on stdout after the address line")
 
     def connect(self):
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=HTTP_TIMEOUT)

@@ -12,7 +12,6 @@ import http.client
 import json
 import os
 import re
-import selectors
 import shutil
 import signal
 import subprocess
@@ -23,32 +22,16 @@ import unittest
 import zoneinfo
 from pathlib import Path
 
+from sandbox import ScriptProcess
+
 SOURCE_DIR = Path(os.environ.get("SC_SOURCE_DIR", Path(__file__).resolve().parents[2]))
 SCRIPT = SOURCE_DIR / "scripts" / "stripe-sandbox"
 KEY = "sk_test_sandbox"
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 START_TIMEOUT = 15  # seconds for the sandbox to print its address
-STOP_TIMEOUT = 5  # seconds for it to exit after a signal
 HTTP_TIMEOUT = 10  # seconds for any HTTP exchange
 CHARGE_ID = re.compile(r"ch_[0-9A-Za-z]{24}")
 RATES = {"usd": 0.92, "gbp": 1.17, "chf": 1.06, "jpy": 0.62, "kwd": 0.298}  # documented in the script
-
-
-def read_first_line(stream, timeout):
-    """The bytes read from `stream` until a newline came or `timeout` passed."""
-    deadline = time.monotonic() + timeout
-    data = b""
-    with selectors.DefaultSelector() as selector:
-        selector.register(stream, selectors.EVENT_READ)
-        while b"\n" not in data:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not selector.select(remaining):
-                break
-            chunk = os.read(stream.fileno(), 4096)
-            if not chunk:
-                break
-            data += chunk
-    return data
 
 
 def half_up(numerator, denominator):
@@ -73,49 +56,11 @@ class Reply:
         self.body = json.loads(raw) if raw else None
 
 
-class Sandbox:
+class Sandbox(ScriptProcess):
     """A running stripe-sandbox; `owner` is the test case (or class) that stops it."""
 
     def __init__(self, owner, *args):
-        self.owner = owner
-        started = time.monotonic()
-        self.process = subprocess.Popen(
-            [sys.executable, str(SCRIPT), "--port", "0", *[str(arg) for arg in args]],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        self.result = None
-        first = read_first_line(self.process.stdout, START_TIMEOUT)
-        self.startup_seconds = time.monotonic() - started
-        line, _, self.extra_stdout = first.partition(b"\n")
-        match = re.fullmatch(rb"listening on http://127\.0\.0\.1:([0-9]+)", line)
-        if not match or b"\n" not in first:
-            status, _, stderr = self.stop()
-            raise AssertionError(f"no address line: {first!r}, status {status}, stderr {stderr!r}")
-        self.port = int(match.group(1))
-
-    def stop(self, signum=signal.SIGTERM):
-        """Sends `signum` once and waits; returns (status, rest of stdout, stderr)."""
-        if self.result is not None:
-            return self.result
-        self.process.send_signal(signum)
-        try:
-            stdout, stderr = self.process.communicate(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.communicate(timeout=STOP_TIMEOUT)
-            self.result = (None, b"", b"")
-            raise AssertionError("the sandbox did not stop after a signal") from None
-        self.result = (self.process.returncode, self.extra_stdout + stdout, stderr)
-        return self.result
-
-    def stop_and_check(self):
-        if self.result is not None:
-            return
-        status, stdout, stderr = self.stop()
-        self.owner.assertEqual(status, 0, stderr)
-        self.owner.assertEqual(stdout, b"", "nothing on stdout after the address line")
+        super().__init__(owner, SCRIPT, *args)
 
     def connect(self):
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=HTTP_TIMEOUT)
