@@ -1,4 +1,5 @@
 #include "cli/commands.h"
+#include "cli/period.h"
 #include "cli/progress.h"
 #include "cli/report.h"
 #include "core/entry.h"
@@ -19,48 +20,12 @@ namespace sc::cli {
 namespace {
 
 struct BackfillOptions {
-    std::string since;
-    std::optional<std::string> until;
+    PeriodOptions period;
     int concurrency = 4;
     bool dry_run = false;
     std::optional<std::string> stripe_account;
     double max_rps = 0;
 };
-
-// The days of the period and the unix times that bound it: [from, until).
-struct Period {
-    CivilDate first;
-    CivilDate last;
-    std::int64_t from = 0;
-    std::int64_t until = 0;
-};
-
-CivilDate parse_day(const std::string& text, std::string_view option) {
-    const auto day = parse_iso_date(text);
-    if (!day) {
-        throw Error(ExitStatus::usage,
-                    fmt::format("{}: '{}' is not a date such as 2026-11-30", option, text));
-    }
-    return *day;
-}
-
-Period period_of(const BackfillOptions& options, const TimeZone& zone) {
-    Period period;
-    period.first = parse_day(options.since, "--since");
-    period.last = options.until ? parse_day(*options.until, "--until") : zone.day_of(unix_now());
-    if (period.last < period.first) {
-        throw Error(ExitStatus::usage, fmt::format("--until {} is before --since {}",
-                                                   to_iso(period.last), to_iso(period.first)));
-    }
-    period.from = zone.start_of(period.first);
-    period.until = zone.start_of(next_day(period.last));
-    return period;
-}
-
-CivilDate shift_days(CivilDate day, int days) {
-    const TimeZone utc = TimeZone::locate("UTC");
-    return utc.day_of(utc.start_of(day) + std::int64_t{days} * 86'400);
-}
 
 // Charges created this close to the reading of the books may be booked by a webhook meanwhile
 // (Stripe retries deliveries for three days).
@@ -72,7 +37,7 @@ class Backfill {
   public:
     Backfill(const BackfillOptions& options, const Settings& settings, const Context& context)
         : m_options(options), m_settings(settings), m_context(context),
-          m_period(period_of(options, settings.ledger.time_zone)),
+          m_period(period_of(options.period, settings.ledger.time_zone, unix_now())),
           m_diagnostics(context.err, context.verbose),
           m_reporter(context.out, context.err, context.json,
                      ReportStyle{ExitRule::highest, "charges", true, true}),
@@ -150,6 +115,9 @@ class Backfill {
                                         [this](const std::string& libelle, const std::string& id) {
                                             m_booked.emplace(libelle, id);
                                         });
+        if (!m_indexed) {
+            m_booked.clear();
+        }
         if (!m_indexed && !m_options.dry_run) {
             throw Error(ExitStatus::refused,
                         fmt::format("Comptentra {} ignores the list filters, so the entries the "
@@ -306,10 +274,10 @@ CommandRunner add_backfill_command(CLI::App& app, Context& context) {
     auto options = std::make_shared<BackfillOptions>();
     CLI::App* command = app.add_subcommand(
         "backfill", "list past charges from the Stripe API and post the missing VTE entries");
-    command->add_option("--since", options->since, "first day of the period (YYYY-MM-DD)")
+    add_optional(*command, "--since", options->period.since, "first day of the period (YYYY-MM-DD)")
         ->type_name("DATE")
         ->required();
-    add_optional(*command, "--until", options->until,
+    add_optional(*command, "--until", options->period.until,
                  "last day of the period, included (default: today in the books' time zone)")
         ->type_name("DATE");
     command
@@ -320,15 +288,7 @@ CommandRunner add_backfill_command(CLI::App& app, Context& context) {
         ->capture_default_str();
     command->add_flag("--dry-run", options->dry_run,
                       "write nothing: list the entries that would be posted");
-    add_stripe_options(*command, context.flags);
-    add_optional(*command, "--stripe-account", options->stripe_account,
-                 "connected account to read (Stripe-Account header, for Connect platforms)")
-        ->type_name("ACCOUNT");
-    command
-        ->add_option("--max-rps", options->max_rps,
-                     "Stripe requests per second at most (default 20 with a test key, 80 live)")
-        ->type_name("N")
-        ->check(CLI::Range(0.01, 10'000.0).description(""));
+    add_stripe_listing_options(*command, context.flags, options->stripe_account, options->max_rps);
     add_comptentra_options(*command, context.flags);
     add_ledger_options(*command, context.flags);
     command->footer("Examples:\n"

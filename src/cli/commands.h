@@ -13,6 +13,7 @@ CommandRunner add_sign_command(CLI::App& app, Context& context);
 CommandRunner add_entry_command(CLI::App& app, Context& context);
 CommandRunner add_post_command(CLI::App& app, Context& context);
 CommandRunner add_backfill_command(CLI::App& app, Context& context);
+CommandRunner add_reconcile_command(CLI::App& app, Context& context);
 CommandRunner add_check_command(CLI::App& app, Context& context);
 
 } // namespace sc::cli

@@ -60,6 +60,19 @@ void add_stripe_options(CLI::App& command, SettingFlags& flags) {
         ->type_name("URL");
 }
 
+void add_stripe_listing_options(CLI::App& command, SettingFlags& flags,
+                                std::optional<std::string>& account, double& max_rps) {
+    add_stripe_options(command, flags);
+    add_optional(command, "--stripe-account", account,
+                 "connected account to read (Stripe-Account header, for Connect platforms)")
+        ->type_name("ACCOUNT");
+    command
+        .add_option("--max-rps", max_rps,
+                    "Stripe requests per second at most (default 20 with a test key, 80 live)")
+        ->type_name("N")
+        ->check(CLI::Range(0.01, 10'000.0).description(""));
+}
+
 void add_comptentra_options(CLI::App& command, SettingFlags& flags) {
     add_optional(command, "--comptentra-key", flags.comptentra_key,
                  "Comptentra API key [env: COMPTENTRA_API_KEY]")

@@ -48,6 +48,11 @@ HttpTimeouts http_timeouts(const Context& context);
 /// Adds `--stripe-key` and `--stripe-url`.
 void add_stripe_options(CLI::App& command, SettingFlags& flags);
 
+/// Adds the Stripe options and, for commands that list charges, `--stripe-account` and
+/// `--max-rps`.
+void add_stripe_listing_options(CLI::App& command, SettingFlags& flags,
+                                std::optional<std::string>& account, double& max_rps);
+
 /// Adds `--comptentra-key` and `--comptentra-url`.
 void add_comptentra_options(CLI::App& command, SettingFlags& flags);
 

@@ -60,6 +60,10 @@ std::optional<std::int64_t> parse_utc_offset_seconds(std::string_view zone) {
 
 } // namespace
 
+std::string to_iso_utc(std::int64_t unix_seconds) {
+    return date::format("%FT%TZ", date::sys_seconds{std::chrono::seconds{unix_seconds}});
+}
+
 std::string to_iso(CivilDate day) {
     return fmt::format("{:04}-{:02}-{:02}", day.year, day.month, day.day);
 }

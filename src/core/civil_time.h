@@ -23,6 +23,9 @@ struct CivilDate {
 /// `YYYY-MM-DD`.
 std::string to_iso(CivilDate day);
 
+/// A unix time as `YYYY-MM-DDTHH:MM:SSZ`.
+std::string to_iso_utc(std::int64_t unix_seconds);
+
 /// Parses a valid `YYYY-MM-DD` day; nothing otherwise.
 std::optional<CivilDate> parse_iso_date(std::string_view text);
 

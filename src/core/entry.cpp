@@ -106,9 +106,9 @@ EntryDecision decide_entry(const StripeObject& object, const LedgerSettings& led
     return decide_charge(std::get<Charge>(object), ledger);
 }
 
-nlohmann::ordered_json to_json(const Entry& entry) {
+nlohmann::ordered_json to_json(const std::vector<EntryLine>& entry_lines) {
     auto lines = nlohmann::ordered_json::array();
-    for (const auto& line : entry.lines) {
+    for (const auto& line : entry_lines) {
         nlohmann::ordered_json json_line;
         json_line["compte"] = line.account;
         if (line.tiers_email) {
@@ -118,11 +118,15 @@ nlohmann::ordered_json to_json(const Entry& entry) {
         json_line["credit_cents"] = line.credit;
         lines.push_back(std::move(json_line));
     }
+    return lines;
+}
+
+nlohmann::ordered_json to_json(const Entry& entry) {
     nlohmann::ordered_json json;
     json["date"] = to_iso(entry.date);
     json["journal"] = entry.journal;
     json["libelle"] = entry.libelle;
-    json["lignes"] = std::move(lines);
+    json["lignes"] = to_json(entry.lines);
     return json;
 }
 

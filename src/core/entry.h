@@ -63,6 +63,9 @@ std::string sale_libelle(std::string_view charge_id);
 /// Applies the sale entry rules to an event or a charge.
 EntryDecision decide_entry(const StripeObject& object, const LedgerSettings& ledger);
 
+/// The lines as the `lignes` array of Comptentra's entries.
+nlohmann::ordered_json to_json(const std::vector<EntryLine>& lines);
+
 /// The entry as Comptentra's POST /ecritures body, keys in the documented order.
 nlohmann::ordered_json to_json(const Entry& entry);
 

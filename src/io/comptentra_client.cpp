@@ -232,10 +232,16 @@ BookResult ComptentraClient::book(const Entry& entry, const std::string& idempot
 bool ComptentraClient::list_libelles(
     const std::string& journal, CivilDate from, CivilDate to,
     const std::function<void(const std::string& libelle, const std::string& id)>& on_entry) {
+    return list_entries(journal, from, to, [&on_entry](const json& stored) {
+        on_entry(text_field(stored, "libelle"), text_field(stored, "id"));
+    });
+}
+
+bool ComptentraClient::list_entries(const std::string& journal, CivilDate from, CivilDate to,
+                                    const std::function<void(const json& entry)>& on_entry) {
     const std::string origin = url_origin(m_config.base_url);
     const std::string first_day = to_iso(from);
     const std::string last_day = to_iso(to);
-    std::vector<std::pair<std::string, std::string>> entries; // libellé, id
     std::string previous_first_id;
     // Far more than any period holds; a server still saying "has_more" then is broken.
     constexpr std::size_t k_max_index_pages = 50'000;
@@ -268,15 +274,12 @@ bool ComptentraClient::list_libelles(
             if (text_field(stored, "journal") != journal || date < first_day || date > last_day) {
                 return false; // an unfiltered list: it proves nothing about the period
             }
-            entries.emplace_back(text_field(stored, "libelle"), text_field(stored, "id"));
+            on_entry(stored);
         }
         if (!has_more(body) || page.empty()) {
             break;
         }
         offset += page.size();
-    }
-    for (const auto& [libelle, id] : entries) {
-        on_entry(libelle, id);
     }
     return true;
 }

@@ -6,6 +6,8 @@
 #include "io/http_client.h"
 #include "io/retry.h"
 
+#include <nlohmann/json.hpp>
+
 #include <functional>
 #include <optional>
 #include <string>
@@ -57,11 +59,17 @@ class ComptentraClient {
     BookResult post_missing(const Entry& entry, const std::string& idempotency_key);
 
     /// Calls `on_entry` with the libellé and id of every entry of `journal` dated from `from`
-    /// to `to`, reading the books page by page. Returns false, having called nothing, when the
-    /// server ignores the list filters: its list cannot tell what the period holds.
+    /// to `to`, reading the books page by page. Returns false when the server ignores the list
+    /// filters: its list cannot tell what the period holds, and the entries passed so far are
+    /// to be forgotten.
     bool list_libelles(
         const std::string& journal, CivilDate from, CivilDate to,
         const std::function<void(const std::string& libelle, const std::string& id)>& on_entry);
+
+    /// Calls `on_entry` with every entry of `journal` dated from `from` to `to`, as listed,
+    /// reading the books page by page; returns false like list_libelles().
+    bool list_entries(const std::string& journal, CivilDate from, CivilDate to,
+                      const std::function<void(const nlohmann::json& entry)>& on_entry);
 
   private:
     struct Attempt;

@@ -70,6 +70,10 @@ void StripeClient::pace() {
 }
 
 json StripeClient::get(const std::string& path_and_query) {
+    return *fetch(path_and_query, false);
+}
+
+std::optional<json> StripeClient::fetch(const std::string& path_and_query, bool missing_ok) {
     HttpRequest request;
     request.url = m_config.base_url + path_and_query;
     request.headers = {{"Authorization", "Bearer " + m_config.api_key},
@@ -94,6 +98,9 @@ json StripeClient::get(const std::string& path_and_query) {
             }
             return body;
         }
+        if (missing_ok && result.failure == TransportFailure::none && result.status == 404) {
+            return std::nullopt;
+        }
         if (result.failure == TransportFailure::refused) {
             throw Error(ExitStatus::config, result.error);
         }
@@ -114,6 +121,10 @@ json StripeClient::get(const std::string& path_and_query) {
                         "nothing was lost: run the same command again later");
         }
     }
+}
+
+std::optional<json> StripeClient::get_charge(const std::string& id) {
+    return fetch("/v1/charges/" + url_encode(id) + "?expand%5B%5D=balance_transaction", true);
 }
 
 json StripeClient::get_balance_transaction(const std::string& id) {

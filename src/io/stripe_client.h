@@ -44,11 +44,16 @@ class StripeClient {
     void list_charges(std::int64_t created_from, std::int64_t created_until,
                       const std::function<void(const nlohmann::json& charge)>& on_charge);
 
+    /// The charge with that id, its balance transaction expanded; nothing when Stripe answers
+    /// that there is no such charge (404).
+    std::optional<nlohmann::json> get_charge(const std::string& id);
+
     /// The balance transaction with that id (GET /v1/balance_transactions/{id}).
     nlohmann::json get_balance_transaction(const std::string& id);
 
   private:
     nlohmann::json get(const std::string& path_and_query);
+    std::optional<nlohmann::json> fetch(const std::string& path_and_query, bool missing_ok);
     void pace();
 
     HttpClient& m_http;

@@ -3,7 +3,8 @@
 SC_BINARY names the binary (ctest sets it; default build/stripe-comptentra) and SC_SOURCE_DIR
 the project root (default: two levels above this file). Every run gets a clean environment:
 no STRIPE_* or COMPTENTRA_* variable of the caller, and HOME and XDG_CONFIG_HOME in a private
-temporary directory, so no user configuration is ever read.
+temporary directory, so no user configuration is ever read; XDG_RUNTIME_DIR is a private
+directory there too, so default lock files never touch the user's own.
 """
 
 import atexit
@@ -28,6 +29,7 @@ HINT_PREFIX = "stripe-comptentra: hint: "
 
 _HOME = Path(tempfile.mkdtemp(prefix="sc-e2e-home-"))
 (_HOME / "config").mkdir()
+(_HOME / "runtime").mkdir(mode=0o700)
 atexit.register(shutil.rmtree, _HOME, True)
 
 
@@ -40,6 +42,8 @@ def clean_environment(env=None):
     }
     base["HOME"] = str(_HOME)
     base["XDG_CONFIG_HOME"] = str(_HOME / "config")
+    # Default lock files (reconcile) go here, never into the user's runtime directory.
+    base["XDG_RUNTIME_DIR"] = str(_HOME / "runtime")
     base["LC_ALL"] = "C.UTF-8"
     base.update(env or {})
     return base
