@@ -1,4 +1,5 @@
 #include "cli/commands.h"
+#include "cli/fec_output.h"
 #include "cli/period.h"
 #include "cli/progress.h"
 #include "cli/report.h"
@@ -23,6 +24,7 @@ struct BackfillOptions {
     PeriodOptions period;
     int concurrency = 4;
     bool dry_run = false;
+    bool fec = false; ///< --format fec: the dry run's entries as a FEC on stdout
     std::optional<std::string> stripe_account;
     double max_rps = 0;
 };
@@ -39,8 +41,8 @@ class Backfill {
         : m_options(options), m_settings(settings), m_context(context),
           m_period(period_of(options.period, settings.ledger.time_zone, unix_now())),
           m_diagnostics(context.err, context.verbose),
-          m_reporter(context.out, context.err, context.json,
-                     ReportStyle{ExitRule::highest, "charges", true, true}),
+          m_reporter(options.fec ? context.err : context.out, context.err, context.json,
+                     ReportStyle{ExitRule::highest, "items", true, true}),
           m_progress(m_diagnostics, &context.err == &std::cerr && isatty(STDERR_FILENO) == 1,
                      m_period.from, m_period.until),
           m_queue(static_cast<std::size_t>(options.concurrency) * 64) {}
@@ -68,6 +70,8 @@ class Backfill {
             start_workers(timeouts);
             stripe.list_charges(m_period.from, m_period.until,
                                 [this](const nlohmann::json& charge) { dispatch(charge); });
+            stripe.list_refunds(m_period.from, m_period.until,
+                                [this](const nlohmann::json& refund) { dispatch(refund); });
             m_queue.close();
         } catch (const Error& error) {
             m_queue.abandon();
@@ -83,6 +87,10 @@ class Backfill {
         m_progress.finish();
         if (m_fatal) {
             m_reporter.fatal(*m_fatal);
+        }
+        if (m_options.fec) {
+            const ExitStatus written = m_fec.write(m_context.out, m_context.err);
+            return std::max(m_reporter.finish(), to_int(written));
         }
         return m_reporter.finish();
     }
@@ -109,12 +117,19 @@ class Backfill {
         m_books_read_at = unix_now();
         // A few days around the period, so that an entry dated across a boundary is seen.
         constexpr int k_margin_days = 3;
-        m_indexed = books.list_libelles(m_settings.ledger.journal,
-                                        shift_days(m_period.first, -k_margin_days),
-                                        shift_days(m_period.last, k_margin_days),
-                                        [this](const std::string& libelle, const std::string& id) {
-                                            m_booked.emplace(libelle, id);
-                                        });
+        std::vector<std::string> journals = {m_settings.ledger.journal};
+        if (m_settings.ledger.book_fees && m_settings.ledger.fees_journal != journals.front()) {
+            journals.push_back(m_settings.ledger.fees_journal);
+        }
+        m_indexed = true;
+        for (const std::string& journal : journals) {
+            m_indexed = m_indexed && books.list_libelles(
+                                         journal, shift_days(m_period.first, -k_margin_days),
+                                         shift_days(m_period.last, k_margin_days),
+                                         [this](const std::string& libelle, const std::string& id) {
+                                             m_booked.emplace(libelle, id);
+                                         });
+        }
         if (!m_indexed) {
             m_booked.clear();
         }
@@ -153,23 +168,35 @@ class Backfill {
         }
         ItemResult result;
         result.input = "stripe";
-        EntryDecision decision;
+        std::vector<EntryDecision> decisions;
         std::int64_t created = 0;
         try {
-            const StripeObject object = parse_stripe_object(document, "stripe");
+            StripeObject object = parse_stripe_object(document, "stripe");
             result.id = object_id(object);
             if (const auto* charge = std::get_if<Charge>(&object)) {
                 created = charge->created;
                 m_progress.listed(created);
+            } else if (const auto* refund = std::get_if<Refund>(&object)) {
+                created = refund->created;
             }
-            decision = decide_entry(object, m_settings.ledger);
+            decisions = decide_entries(object, m_settings.ledger);
         } catch (const Error& error) {
             result.status = "invalid";
             result.reason = error.what();
             result.exit = error.status();
             return report(result, true);
         }
+        for (EntryDecision& decision : decisions) {
+            ItemResult decided = result;
+            decided.id = decision.object_id;
+            dispatch(decided, decision, created);
+        }
+    }
+
+    // Reports an entry decision, or queues its entry when the books lack it.
+    void dispatch(ItemResult& result, EntryDecision& decision, std::int64_t created) {
         result.reason = decision.reason;
+        result.note = decision.note;
         if (decision.disposition != Disposition::book) {
             const bool skipped = decision.disposition == Disposition::skip;
             result.status = skipped ? "skipped" : "invalid";
@@ -185,17 +212,23 @@ class Backfill {
         }
         if (m_options.dry_run) {
             result.status = "would_post";
+            if (m_options.fec) {
+                m_fec.add(*decision.entry, result.id);
+                return report(result, false);
+            }
             result.entry = to_json(*decision.entry);
             return report(result, true);
         }
         // A recent charge may be booked by a webhook after the books were read: look it up.
         const bool recent = created >= m_books_read_at - k_recent_seconds;
-        m_queue.push(Job{std::move(result), std::move(*decision.entry), recent});
+        m_queue.push(Job{std::move(result), std::move(*decision.entry),
+                         std::move(decision.idempotency_key), recent});
     }
 
     struct Job {
         ItemResult result;
         Entry entry;
+        std::string idempotency_key;
         bool look_up_first = false;
     };
 
@@ -205,9 +238,10 @@ class Backfill {
         while (auto job = m_queue.pop()) {
             ItemResult& result = job->result;
             try {
-                const std::string key = sale_idempotency_key(result.id);
-                const BookResult booked =
-                    m_indexed ? books.post_missing(job->entry, key) : books.book(job->entry, key);
+                const std::string& key = job->idempotency_key;
+                const BookResult booked = m_indexed && !job->look_up_first
+                                              ? books.post_missing(job->entry, key)
+                                              : books.book(job->entry, key);
                 set_booking(result, booked);
                 report(result, result.status != "exists");
             } catch (const Error& error) {
@@ -258,6 +292,7 @@ class Backfill {
     Reporter m_reporter;
     Progress m_progress;
     WorkQueue<Job> m_queue;
+    FecOutput m_fec;
     std::vector<std::thread> m_workers;
     // Libellés in the books (with their entry id) or queued in this run; the lister's only.
     std::unordered_map<std::string, std::string> m_booked;
@@ -286,6 +321,13 @@ CommandRunner add_backfill_command(CLI::App& app, Context& context) {
         ->type_name("N")
         ->check(CLI::Range(1, 32).description(""))
         ->capture_default_str();
+    command
+        ->add_option_function<std::string>(
+            "--format", [options](const std::string& format) { options->fec = format == "fec"; },
+            "with --dry-run, fec writes the entries that would be posted as a Fichier des "
+            "Ecritures Comptables on stdout (the results go to stderr)")
+        ->type_name("FORMAT")
+        ->check(CLI::IsMember({"text", "fec"}).description(""));
     command->add_flag("--dry-run", options->dry_run,
                       "write nothing: list the entries that would be posted");
     add_stripe_listing_options(*command, context.flags, options->stripe_account, options->max_rps);
@@ -296,6 +338,10 @@ CommandRunner add_backfill_command(CLI::App& app, Context& context) {
                     "  stripe-comptentra backfill --since 2026-11-01 --dry-run\n"
                     "  stripe-comptentra --json backfill --since 2026-11-01 --concurrency 8");
     return [options, &context] {
+        if (options->fec && !options->dry_run) {
+            throw Error(ExitStatus::usage, "--format fec is for a dry run: add --dry-run",
+                        "a FEC of what the books hold is exported from Comptentra itself");
+        }
         const Settings settings = context.settings();
         return Backfill(*options, settings, context).run();
     };

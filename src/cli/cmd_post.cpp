@@ -25,7 +25,7 @@ struct BatchStopped {
     Error error;
 };
 
-// Books each item's entry, once per charge.
+// Books each item's entries, each entry once.
 class Poster {
   public:
     Poster(const PostOptions& options, const Settings& settings, ComptentraClient* client,
@@ -40,47 +40,50 @@ class Poster {
                 return m_reporter.item(checked);
             }
         }
-        EntryDecision decision;
+        std::vector<EntryDecision> decisions;
         try {
             StripeObject object = parse_stripe_json(item.body, item.label);
             m_settlement.complete(object, item.label);
-            decision = decide_entry(object, m_ledger);
+            decisions = decide_entries(object, m_ledger);
         } catch (const Error& error) {
             return m_reporter.problem(item.label, error);
         }
-        ItemResult result;
-        result.input = item.label;
-        result.id = decision.charge_id;
-        result.reason = decision.reason;
-        if (decision.disposition == Disposition::skip) {
-            result.status = "skipped";
-        } else if (decision.disposition == Disposition::invalid) {
-            result.status = "invalid";
-            result.exit = ExitStatus::data_error;
-        } else {
-            book(*decision.entry, result);
+        for (const EntryDecision& decision : decisions) {
+            ItemResult result;
+            result.input = item.label;
+            result.id = decision.object_id;
+            result.reason = decision.reason;
+            result.note = decision.note;
+            if (decision.disposition == Disposition::skip) {
+                result.status = "skipped";
+            } else if (decision.disposition == Disposition::invalid) {
+                result.status = "invalid";
+                result.exit = ExitStatus::data_error;
+            } else {
+                book(*decision.entry, decision.idempotency_key, result);
+            }
+            m_reporter.item(result);
         }
-        m_reporter.item(result);
     }
 
   private:
-    void book(const Entry& entry, ItemResult& result) {
-        if (const auto seen = m_booked.find(result.id); seen != m_booked.end()) {
+    void book(const Entry& entry, const std::string& key, ItemResult& result) {
+        if (const auto seen = m_booked.find(key); seen != m_booked.end()) {
             result.status = "exists";
             if (!seen->second.empty()) {
                 result.entry_id = seen->second;
             }
-            result.reason = "an earlier input of this run has the same charge";
+            result.reason = "an earlier input of this run has the same entry";
             return;
         }
         try {
             if (m_options.dry_run) {
-                return preview(entry, result);
+                return preview(entry, key, result);
             }
-            const BookResult booked = m_client->book(entry, sale_idempotency_key(result.id));
+            const BookResult booked = m_client->book(entry, key);
             set_booking(result, booked);
             if (!booked.entry_id.empty()) {
-                m_booked.emplace(result.id, booked.entry_id);
+                m_booked.emplace(key, booked.entry_id);
             }
         } catch (const Error& error) {
             result.status = "failed";
@@ -91,13 +94,13 @@ class Poster {
         }
     }
 
-    void preview(const Entry& entry, ItemResult& result) {
+    void preview(const Entry& entry, const std::string& key, ItemResult& result) {
         const auto existing =
             m_client != nullptr ? m_client->find_entry(entry.journal, entry.libelle) : std::nullopt;
         result.status = existing ? "exists" : "would_post";
         result.entry_id = existing;
         result.entry = to_json(entry);
-        m_booked.emplace(result.id, existing.value_or(""));
+        m_booked.emplace(key, existing.value_or(""));
     }
 
     const PostOptions& m_options;
@@ -106,7 +109,7 @@ class Poster {
     Reporter& m_reporter;
     std::optional<VerifyPolicy> m_policy;
     SettlementLookup& m_settlement;
-    std::unordered_map<std::string, std::string> m_booked; // charge id -> entry id, if any
+    std::unordered_map<std::string, std::string> m_booked; // idempotency key -> entry id, if any
 };
 
 int run_post(const PostOptions& options, const Context& context) {

@@ -83,7 +83,8 @@ class Reconcile {
         }
         const ReconcileTotals totals{
             fmt::format("{} to {}", to_iso(m_period.first), to_iso(m_period.last)),
-            m_reconciliation.charges(), m_reconciliation.entries(), compared};
+            m_reconciliation.charges() - m_refunds, m_refunds, m_reconciliation.entries(),
+            compared};
         return print_reconcile_report(m_context.out, m_context.err, m_format, m_options.quiet,
                                       std::move(m_items), totals, fatal);
     }
@@ -104,15 +105,24 @@ class Reconcile {
                                          m_options.max_rps,
                                          {}},
                             m_waiter, m_diagnostics);
-        stripe.list_charges(m_period.from, m_period.until, [this](const nlohmann::json& charge) {
-            if (auto listed = read_charge(charge)) {
+        const auto check = [this](const nlohmann::json& document) {
+            if (auto listed = read_object(document)) {
+                add(m_reconciliation.check_charge(*listed));
+            }
+        };
+        stripe.list_charges(m_period.from, m_period.until, check);
+        stripe.list_refunds(m_period.from, m_period.until, [this](const nlohmann::json& refund) {
+            if (auto listed = read_object(refund)) {
+                ++m_refunds;
                 add(m_reconciliation.check_charge(*listed));
             }
         });
         for (const std::string& id : m_reconciliation.unclaimed_charges()) {
-            std::optional<ListedCharge> listed;
-            if (const auto charge = stripe.get_charge(id)) {
-                listed = read_charge(*charge);
+            std::optional<ListedObject> listed;
+            const auto found =
+                id.starts_with("re_") ? stripe.get_refund(id) : stripe.get_charge(id);
+            if (found) {
+                listed = read_object(*found);
                 if (!listed) {
                     continue;
                 }
@@ -139,16 +149,22 @@ class Reconcile {
         }
     }
 
-    // The charge and its entry decision; nothing, the problem reported, when it cannot be read.
-    std::optional<ListedCharge> read_charge(const nlohmann::json& document) {
+    // The charge or refund and its entry decision; nothing, the problem reported, when it cannot
+    // be read.
+    std::optional<ListedObject> read_object(const nlohmann::json& document) {
         try {
             StripeObject object = parse_stripe_object(document, "stripe");
-            const Charge* charge = charge_of(object);
-            if (!charge) {
-                throw Error(ExitStatus::data_error, "stripe: the listed object is not a charge");
+            std::int64_t created = 0;
+            if (const Charge* charge = std::get_if<Charge>(&object)) {
+                created = charge->created;
+            } else if (const Refund* refund = std::get_if<Refund>(&object)) {
+                created = refund->created;
+            } else {
+                throw Error(ExitStatus::data_error,
+                            "stripe: the listed object is not a charge or a refund");
             }
-            return ListedCharge{m_settings.ledger.time_zone.day_of(charge->created),
-                                decide_entry(object, m_settings.ledger), charge->created};
+            return ListedObject{m_settings.ledger.time_zone.day_of(created),
+                                decide_entry(object, m_settings.ledger), created};
         } catch (const Error& error) {
             Difference difference;
             difference.kind = DifferenceKind::invalid;
@@ -213,7 +229,7 @@ class Reconcile {
 
     void post(ComptentraClient& books, ReconcileItem& item) {
         const Entry& entry = *item.difference.expected;
-        const std::string key = sale_idempotency_key(item.difference.charge);
+        const std::string key = item.difference.idempotency_key;
         const bool recent = item.difference.created >= m_books_read_at - k_recent_seconds;
         const BookResult booked = recent ? books.book(entry, key) : books.post_missing(entry, key);
         if (booked.status == BookStatus::failed) {
@@ -239,6 +255,7 @@ class Reconcile {
     Reconciliation m_reconciliation;
     std::vector<ReconcileItem> m_items;
     std::int64_t m_books_read_at = 0;
+    std::size_t m_refunds = 0; ///< refunds listed and checked, among the objects checked
 };
 
 } // namespace

@@ -36,6 +36,8 @@ void add_ledger_options(CLI::App& command, SettingFlags& flags) {
     add_optional(command, "--timezone", flags.time_zone,
                  "IANA time zone that dates the entries (default Europe/Paris)")
         ->type_name("TZ");
+    command.add_flag("--with-fees", flags.with_fees,
+                     "also book Stripe's fee of each sale in the fees journal (ledger.book_fees)");
 }
 
 HttpTimeouts http_timeouts(const Context& context) {

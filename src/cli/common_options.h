@@ -39,7 +39,7 @@ CLI::Option* add_optional(CLI::App& command, const std::string& name,
 void add_webhook_secret_option(CLI::App& command, SettingFlags& flags,
                                const std::string& description);
 
-/// Adds `--vat-rate` and `--timezone`.
+/// Adds `--vat-rate`, `--timezone` and `--with-fees`.
 void add_ledger_options(CLI::App& command, SettingFlags& flags);
 
 /// The HTTP time limits of --timeout; throws Error (usage) when it is not a positive number.

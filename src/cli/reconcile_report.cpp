@@ -144,8 +144,12 @@ std::string summary_line(const std::vector<ReconcileItem>& items, const Reconcil
                 fmt::format("{}{} {}", counts.empty() ? "" : ", ", left[kind], to_string(kind));
         }
     }
-    const std::string scope = fmt::format("{} and {}", counted(totals.charges, "charge"),
-                                          counted(totals.entries + fixed, "entry"));
+    const std::string objects = totals.refunds == 0
+                                    ? counted(totals.charges, "charge")
+                                    : fmt::format("{}, {}", counted(totals.charges, "charge"),
+                                                  counted(totals.refunds, "refund"));
+    const std::string scope =
+        fmt::format("{} and {}", objects, counted(totals.entries + fixed, "entry"));
     std::string line;
     if (!totals.complete) {
         line = fmt::format("{}: stopped before the end, the books are not known to match; {} so "
@@ -169,6 +173,7 @@ void print_json_summary(std::ostream& out, const std::vector<ReconcileItem>& ite
                         const ReconcileTotals& totals, ExitStatus exit) {
     ordered_json counts;
     counts["charges"] = totals.charges;
+    counts["refunds"] = totals.refunds;
     counts["entries"] = totals.entries;
     for (const DifferenceKind kind : k_kinds) {
         counts[std::string(to_string(kind))] = 0;

@@ -25,6 +25,7 @@ struct ReconcileItem {
 struct ReconcileTotals {
     std::string period; ///< `2026-11-01 to 2026-11-30`
     std::size_t charges = 0;
+    std::size_t refunds = 0;
     std::size_t entries = 0; ///< sale entries read from the books (reports add those posted)
     bool complete = true;    ///< false when the comparison stopped before the end
 };

@@ -20,6 +20,9 @@ void Reporter::print_json(const ItemResult& result) {
     if (!result.reason.empty()) {
         line["reason"] = result.reason;
     }
+    if (!result.note.empty()) {
+        line["note"] = result.note;
+    }
     if (result.entry) {
         line["entry"] = *result.entry;
     }
@@ -49,6 +52,9 @@ void Reporter::item(const ItemResult& result) {
     }
     if (!result.reason.empty()) {
         text += fmt::format(": {}", result.reason);
+    }
+    if (!result.note.empty()) {
+        text += fmt::format(" ({})", result.note);
     }
     if (result.entry) {
         text += fmt::format(" {}", result.entry->dump());

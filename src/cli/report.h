@@ -18,7 +18,8 @@ struct ItemResult {
     std::string id;     ///< the Stripe object's id, when known
     std::string status; ///< `valid`, `invalid`, `too_old`, `posted`, `skipped`, ...
     std::optional<std::string> entry_id;
-    std::string reason;                          ///< why, for anything but success
+    std::string reason; ///< why, for anything but success
+    std::string note;   ///< what a person should know of a successful result, if anything
     std::optional<nlohmann::ordered_json> entry; ///< the entry, for a dry run
     ExitStatus exit = ExitStatus::ok;            ///< what this item contributes to the exit status
 };

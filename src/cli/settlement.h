@@ -11,19 +11,25 @@
 
 namespace sc::cli {
 
-/// Completes non-EUR charges that came without their balance transaction (webhook payloads
-/// carry only its id) by looking it up in Stripe when a Stripe key is set, so that they are
-/// booked at their EUR settlement amount. Connects only when such a charge comes.
+/// Completes, when a Stripe key is set, what an object's entries need and webhook payloads
+/// leave out: the balance transaction of a non-EUR charge or refund (its EUR amount) or of any
+/// charge when fees are booked, the refunds of a `charge.refunded` event that does not list
+/// them all, and the charge of a refund (its VAT rate and email). Connects only when needed.
 class SettlementLookup {
   public:
     SettlementLookup(const Settings& settings, const Context& context, Diagnostics& diagnostics)
         : m_settings(settings), m_context(context), m_diagnostics(diagnostics) {}
 
-    /// Adds the balance transaction to the object's charge when it needs one and can have it.
-    /// Throws Error when Stripe refuses or cannot be reached.
+    /// Adds what the object lacks and can have. Throws Error when Stripe refuses or cannot be
+    /// reached.
     void complete(StripeObject& object, std::string_view input);
 
   private:
+    StripeClient& stripe();
+    std::optional<BalanceTransaction> transaction(const std::optional<std::string>& id,
+                                                  std::string_view input);
+    void complete_refund(Refund& refund, std::string_view input);
+
     const Settings& m_settings;
     const Context& m_context;
     Diagnostics& m_diagnostics;

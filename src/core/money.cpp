@@ -1,5 +1,7 @@
 #include "core/money.h"
 
+#include <algorithm>
+#include <array>
 #include <stdexcept>
 
 namespace sc {
@@ -68,6 +70,21 @@ VatSplit split_vat(Cents gross, VatRate rate) {
     const std::int64_t denominator = k_max_basis_points + rate.basis_points;
     const std::int64_t vat = (2 * gross * rate.basis_points + denominator) / (2 * denominator);
     return VatSplit{gross - vat, vat};
+}
+
+int currency_exponent(std::string_view currency) {
+    constexpr std::array<std::string_view, 16> k_zero_decimal = {
+        "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga",
+        "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"};
+    constexpr std::array<std::string_view, 5> k_three_decimal = {"bhd", "jod", "kwd", "omr", "tnd"};
+    if (std::find(k_zero_decimal.begin(), k_zero_decimal.end(), currency) != k_zero_decimal.end()) {
+        return 0;
+    }
+    if (std::find(k_three_decimal.begin(), k_three_decimal.end(), currency) !=
+        k_three_decimal.end()) {
+        return 3;
+    }
+    return 2;
 }
 
 } // namespace sc

@@ -38,4 +38,8 @@ struct VatSplit {
 /// up to the cent in integer arithmetic, and net = gross − VAT. 1000 at 20 % gives 833 + 167.
 VatSplit split_vat(Cents gross, VatRate rate);
 
+/// The number of decimals of a currency's minor unit in Stripe amounts: 0 for zero-decimal
+/// currencies such as `jpy`, 3 for `kwd` and the other three-decimal ones, else 2.
+int currency_exponent(std::string_view currency);
+
 } // namespace sc

@@ -12,6 +12,7 @@ namespace {
 using nlohmann::json;
 
 constexpr std::string_view k_sale_prefix = "Paiement Stripe ";
+constexpr std::string_view k_refund_prefix = "Remboursement Stripe ";
 
 std::string text_of(const json& object, std::string_view key) {
     const auto it = object.find(key);
@@ -67,6 +68,15 @@ std::string joined(const std::vector<std::string>& phrases) {
     return text;
 }
 
+// The amount of an entry: what its debits add up to (the TTC of a sale or a credit note).
+Cents total_debit(const Entry& entry) {
+    Cents total = 0;
+    for (const EntryLine& line : entry.lines) {
+        total += line.debit;
+    }
+    return total;
+}
+
 void sort_by_date(std::vector<StoredEntry>& entries) {
     std::sort(entries.begin(), entries.end(), [](const StoredEntry& a, const StoredEntry& b) {
         return std::tie(a.date, a.id) < std::tie(b.date, b.id);
@@ -75,7 +85,8 @@ void sort_by_date(std::vector<StoredEntry>& entries) {
 
 Difference orphan(std::string charge, std::vector<StoredEntry> found, std::string why) {
     sort_by_date(found);
-    Difference difference{DifferenceKind::orphan, std::move(charge), {}, {}, std::move(found), {}};
+    Difference difference{
+        DifferenceKind::orphan, std::move(charge), {}, {}, std::move(found), {}, 0, {}};
     difference.date = difference.found.front().date;
     difference.detail = std::move(why);
     return difference;
@@ -127,10 +138,15 @@ nlohmann::ordered_json to_json(const StoredEntry& stored) {
 }
 
 std::optional<std::string> charge_of_libelle(std::string_view libelle) {
-    if (!libelle.starts_with(k_sale_prefix)) {
+    std::string_view id;
+    if (libelle.starts_with(k_sale_prefix)) {
+        id = libelle.substr(k_sale_prefix.size());
+    } else if (libelle.starts_with(k_refund_prefix) && libelle.ends_with(')')) {
+        id = libelle.substr(k_refund_prefix.size());
+        id = id.substr(0, id.find(' '));
+    } else {
         return std::nullopt;
     }
-    const std::string_view id = libelle.substr(k_sale_prefix.size());
     const bool plain = !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                c == '_';
@@ -204,11 +220,11 @@ bool Reconciliation::in_period(const std::string& date) const {
     return !day || (m_first <= *day && *day <= m_last);
 }
 
-std::optional<Difference> Reconciliation::compare(const ListedCharge& charge,
+std::optional<Difference> Reconciliation::compare(const ListedObject& charge,
                                                   std::vector<StoredEntry> found) {
     sort_by_date(found);
     const EntryDecision& decision = charge.decision;
-    const std::string& id = decision.charge_id;
+    const std::string& id = decision.object_id;
     if (decision.disposition == Disposition::skip) {
         if (found.empty()) {
             return std::nullopt;
@@ -218,14 +234,13 @@ std::optional<Difference> Reconciliation::compare(const ListedCharge& charge,
     Difference difference{DifferenceKind::invalid, id,
                           to_iso(charge.day),      decision.entry,
                           std::move(found),        decision.reason,
-                          charge.created};
+                          charge.created,          decision.idempotency_key};
     if (decision.disposition == Disposition::invalid) {
         return difference;
     }
     if (difference.found.empty()) {
         difference.kind = DifferenceKind::missing;
-        difference.detail =
-            fmt::format("no entry for {} EUR", euros(decision.entry->lines.front().debit));
+        difference.detail = fmt::format("no entry for {} EUR", euros(total_debit(*decision.entry)));
         return difference;
     }
     if (difference.found.size() > 1) {
@@ -242,10 +257,10 @@ std::optional<Difference> Reconciliation::compare(const ListedCharge& charge,
     return difference;
 }
 
-std::optional<Difference> Reconciliation::check_charge(const ListedCharge& charge) {
+std::optional<Difference> Reconciliation::check_charge(const ListedObject& charge) {
     ++m_charge_count;
     std::vector<StoredEntry> found;
-    if (const auto it = m_entries.find(charge.decision.charge_id); it != m_entries.end()) {
+    if (const auto it = m_entries.find(charge.decision.object_id); it != m_entries.end()) {
         found = std::move(it->second);
         m_entries.erase(it);
     }
@@ -265,7 +280,7 @@ std::vector<std::string> Reconciliation::unclaimed_charges() const {
 
 std::optional<Difference>
 Reconciliation::check_unclaimed(const std::string& charge_id,
-                                const std::optional<ListedCharge>& charge) {
+                                const std::optional<ListedObject>& charge) {
     const auto it = m_entries.find(charge_id);
     if (it == m_entries.end()) {
         return std::nullopt;
@@ -273,7 +288,9 @@ Reconciliation::check_unclaimed(const std::string& charge_id,
     std::vector<StoredEntry> found = std::move(it->second);
     m_entries.erase(it);
     if (!charge) {
-        return orphan(charge_id, std::move(found), "Stripe has no such charge");
+        return orphan(charge_id, std::move(found),
+                      charge_id.starts_with("re_") ? "Stripe has no such refund"
+                                                   : "Stripe has no such charge");
     }
     return compare(*charge, std::move(found));
 }

@@ -31,7 +31,9 @@ StoredEntry parse_stored_entry(const nlohmann::json& stored);
 /// The stored entry as JSON in Comptentra's shape, with its id.
 nlohmann::ordered_json to_json(const StoredEntry& stored);
 
-/// The charge id in a sale libellé `Paiement Stripe <charge id>`; nothing for other libellés.
+/// The Stripe object of an entry: the charge of a sale (`Paiement Stripe <charge id>`) or the
+/// refund of a credit note (`Remboursement Stripe <refund id> (<charge id>)`); nothing for
+/// other libellés.
 std::optional<std::string> charge_of_libelle(std::string_view libelle);
 
 /// How the books differ from Stripe for one charge.
@@ -55,14 +57,15 @@ struct Difference {
     std::vector<StoredEntry> found; ///< the charge's entries in the books
     std::string detail;             ///< one line for a person: what differs
     std::int64_t created = 0;       ///< when the charge was created, unix seconds, when known
+    std::string idempotency_key;    ///< of the expected entry, to post it exactly once
 };
 
 /// The differences between an expected and a stored entry, one phrase each (date, lines,
 /// journal, libellé); empty when they agree. Lines are compared in any order.
 std::vector<std::string> entry_differences(const Entry& expected, const StoredEntry& found);
 
-/// A charge listed from Stripe, with its sale entry decision.
-struct ListedCharge {
+/// A charge or a refund listed from Stripe, with its entry decision.
+struct ListedObject {
     CivilDate day; ///< the day of its creation in the books' time zone
     EntryDecision decision;
     std::int64_t created = 0; ///< unix seconds
@@ -81,7 +84,7 @@ class Reconciliation {
     bool add_entry(StoredEntry entry);
 
     /// Checks a charge of the period against its entries, which it claims.
-    std::optional<Difference> check_charge(const ListedCharge& charge);
+    std::optional<Difference> check_charge(const ListedObject& charge);
 
     /// The charges of the entries that no listed charge claimed and that are dated within the
     /// period, in the order of their libellés: they must be looked up one by one.
@@ -89,14 +92,14 @@ class Reconciliation {
 
     /// Checks an unclaimed charge as looked up in Stripe; nothing when Stripe does not know it.
     std::optional<Difference> check_unclaimed(const std::string& charge_id,
-                                              const std::optional<ListedCharge>& charge);
+                                              const std::optional<ListedObject>& charge);
 
     /// Sale entries read from the books, and charges checked so far.
     std::size_t entries() const { return m_entry_count; }
     std::size_t charges() const { return m_charge_count; }
 
   private:
-    std::optional<Difference> compare(const ListedCharge& charge, std::vector<StoredEntry> found);
+    std::optional<Difference> compare(const ListedObject& charge, std::vector<StoredEntry> found);
     bool in_period(const std::string& date) const;
 
     CivilDate m_first;

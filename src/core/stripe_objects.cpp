@@ -72,6 +72,19 @@ class FieldReader {
 
     std::int64_t integer(std::string_view key) const { return integer_value(key, required(key)); }
 
+    /// An integer that may be negative (a balance transaction of a refund).
+    std::int64_t signed_integer(std::string_view key) const {
+        const json& value = required(key);
+        if (value.is_number_integer() && !value.is_number_unsigned() &&
+            value.get<std::int64_t>() < 0) {
+            if (value.get<std::int64_t>() < -k_max_cents) {
+                throw fail(key, "is out of range");
+            }
+            return value.get<std::int64_t>();
+        }
+        return integer_value(key, value);
+    }
+
     std::int64_t optional_integer(std::string_view key, std::int64_t fallback) const {
         const json* value = find(key);
         return value == nullptr || value->is_null() ? fallback : integer_value(key, *value);
@@ -104,6 +117,8 @@ class FieldReader {
         }
         return *nested;
     }
+
+    std::string_view input() const { return m_input; }
 
     std::string path_of(std::string_view key) const {
         return m_path.empty() ? std::string(key) : fmt::format("{}.{}", m_path, key);
@@ -164,7 +179,7 @@ BalanceTransaction read_transaction_fields(const FieldReader& fields) {
     transaction.id = fields.string("id");
     transaction.currency = fields.string("currency");
     transaction.fee = fields.optional_integer("fee", 0);
-    transaction.amount = fields.integer("amount");
+    transaction.amount = fields.signed_integer("amount");
     return transaction;
 }
 
@@ -176,20 +191,90 @@ std::optional<BalanceTransaction> read_balance_transaction(const FieldReader& ch
     return read_transaction_fields(*charge.optional_object("balance_transaction"));
 }
 
-Charge read_charge(const FieldReader& fields) {
-    Charge charge;
-    charge.id = fields.string("id");
-    if (charge.id.empty()) {
+std::string read_id(const FieldReader& fields) {
+    std::string id = fields.string("id");
+    if (id.empty()) {
         throw fields.fail("id", "is empty");
     }
+    return id;
+}
+
+std::int64_t read_created(const FieldReader& fields) {
+    const std::int64_t created = fields.integer("created");
+    constexpr std::int64_t k_last_second_of_9999 = 253'402'300'799;
+    if (created > k_last_second_of_9999) {
+        throw fields.fail("created", "is not a plausible unix time");
+    }
+    return created;
+}
+
+std::optional<std::string> read_email(const FieldReader& charge) {
+    if (auto email = charge.optional_string("receipt_email"); email && !email->empty()) {
+        return email;
+    }
+    if (const auto billing = charge.optional_object("billing_details")) {
+        if (auto email = billing->optional_string("email"); email && !email->empty()) {
+            return email;
+        }
+    }
+    return std::nullopt;
+}
+
+Refund read_refund(const FieldReader& fields) {
+    Refund refund;
+    refund.id = read_id(fields);
+    refund.amount = fields.integer("amount");
+    refund.currency = fields.string("currency");
+    refund.created = read_created(fields);
+    refund.status = fields.string("status");
+    if (const json* charge = fields.find("charge"); charge != nullptr && charge->is_string()) {
+        refund.charge_id = charge->get<std::string>();
+    } else if (const auto expanded = fields.optional_object("charge")) {
+        refund.charge_id = expanded->string("id");
+        refund.charge = RefundedCharge{read_tva_rate(*expanded), read_email(*expanded)};
+    }
+    refund.balance_transaction = read_balance_transaction(fields);
+    if (const json* id = fields.find("balance_transaction"); id != nullptr && id->is_string()) {
+        refund.balance_transaction_id = id->get<std::string>();
+    }
+    return refund;
+}
+
+// The refunds a charge lists, when the list is there and complete.
+std::optional<std::vector<Refund>> read_listed_refunds(const FieldReader& charge,
+                                                       const RefundedCharge& facts) {
+    const auto list = charge.optional_object("refunds");
+    if (!list) {
+        return std::nullopt;
+    }
+    const json* more = list->find("has_more");
+    if (more != nullptr && more->is_boolean() && more->get<bool>()) {
+        return std::nullopt;
+    }
+    const json& data = list->required("data");
+    if (!data.is_array()) {
+        throw list->wrong_type("data", data, "an array");
+    }
+    std::vector<Refund> refunds;
+    for (std::size_t i = 0; i < data.size(); ++i) {
+        if (!data[i].is_object()) {
+            throw list->wrong_type(fmt::format("data[{}]", i), data[i], "an object");
+        }
+        Refund refund = read_refund(
+            FieldReader(data[i], list->path_of(fmt::format("data[{}]", i)), list->input()));
+        refund.charge = facts;
+        refunds.push_back(std::move(refund));
+    }
+    return refunds;
+}
+
+Charge read_charge(const FieldReader& fields) {
+    Charge charge;
+    charge.id = read_id(fields);
     charge.amount = fields.integer("amount");
     charge.amount_captured = fields.optional_integer("amount_captured", 0);
     charge.currency = fields.string("currency");
-    charge.created = fields.integer("created");
-    constexpr std::int64_t k_last_second_of_9999 = 253'402'300'799;
-    if (charge.created > k_last_second_of_9999) {
-        throw fields.fail("created", "is not a plausible unix time");
-    }
+    charge.created = read_created(fields);
     charge.status = fields.string("status");
     charge.captured = fields.boolean("captured");
     const json* livemode = fields.find("livemode");
@@ -203,11 +288,28 @@ Charge read_charge(const FieldReader& fields) {
     if (const json* id = fields.find("balance_transaction"); id != nullptr && id->is_string()) {
         charge.balance_transaction_id = id->get<std::string>();
     }
+    charge.refunds =
+        read_listed_refunds(fields, RefundedCharge{charge.tva_rate, read_email(fields)});
     return charge;
 }
 
-bool books_a_sale(std::string_view event_type) {
-    return event_type == "charge.succeeded" || event_type == "charge.captured";
+bool carries_a_charge(std::string_view event_type) {
+    return event_type == "charge.succeeded" || event_type == "charge.captured" ||
+           event_type == "charge.refunded";
+}
+
+bool carries_a_refund(std::string_view event_type) {
+    return event_type == "refund.created" || event_type == "refund.updated" ||
+           event_type == "charge.refund.updated";
+}
+
+// Checks that an event of `type` carries an object of `expected` kind.
+void expect_object(const FieldReader& object, std::string_view kind, std::string_view expected,
+                   std::string_view type) {
+    if (kind != expected) {
+        throw object.fail(
+            "object", fmt::format("is '{}', but a {} event carries a {}", kind, type, expected));
+    }
 }
 
 Event read_event(const FieldReader& fields) {
@@ -216,12 +318,12 @@ Event read_event(const FieldReader& fields) {
     event.type = fields.string("type");
     const FieldReader object = fields.object("data").object("object");
     event.object_type = object.string("object");
-    if (books_a_sale(event.type)) {
-        if (event.object_type != "charge") {
-            throw object.fail("object", fmt::format("is '{}', but a {} event carries a charge",
-                                                    event.object_type, event.type));
-        }
+    if (carries_a_charge(event.type)) {
+        expect_object(object, event.object_type, "charge", event.type);
         event.charge = read_charge(object);
+    } else if (carries_a_refund(event.type)) {
+        expect_object(object, event.object_type, "refund", event.type);
+        event.refund = read_refund(object);
     }
     return event;
 }
@@ -301,9 +403,12 @@ StripeObject parse_stripe_object(const nlohmann::json& document, std::string_vie
     if (kind == "charge") {
         return read_charge(fields);
     }
-    throw Error(
-        ExitStatus::data_error,
-        fmt::format("{}: unsupported object '{}': expected an event or a charge", input, kind));
+    if (kind == "refund") {
+        return read_refund(fields);
+    }
+    throw Error(ExitStatus::data_error,
+                fmt::format("{}: unsupported object '{}': expected an event, a charge or a refund",
+                            input, kind));
 }
 
 StripeObject parse_stripe_json(std::string_view text, std::string_view input) {
@@ -360,8 +465,23 @@ Charge* charge_of(StripeObject& object) {
     if (auto* charge = std::get_if<Charge>(&object)) {
         return charge;
     }
-    auto& event = std::get<Event>(object);
-    return event.charge ? &*event.charge : nullptr;
+    auto* event = std::get_if<Event>(&object);
+    return event != nullptr && event->charge ? &*event->charge : nullptr;
+}
+
+Refund* refund_of(StripeObject& object) {
+    if (auto* refund = std::get_if<Refund>(&object)) {
+        return refund;
+    }
+    auto* event = std::get_if<Event>(&object);
+    return event != nullptr && event->refund ? &*event->refund : nullptr;
+}
+
+Refund parse_refund(const nlohmann::json& document, std::string_view input) {
+    if (!document.is_object()) {
+        throw Error(ExitStatus::data_error, fmt::format("{}: expected a refund object", input));
+    }
+    return read_refund(FieldReader(document, "", input));
 }
 
 const std::string& object_id(const StripeObject& object) {

@@ -69,10 +69,6 @@ struct ComptentraClient::Attempt {
     std::string problem;
 };
 
-std::string sale_idempotency_key(std::string_view charge_id) {
-    return fmt::format("stripe-comptentra-sale-{}", charge_id);
-}
-
 ComptentraClient::ComptentraClient(HttpClient& http, ComptentraConfig config, Waiter& waiter,
                                    Diagnostics& diagnostics)
     : m_http(http), m_config(std::move(config)), m_waiter(waiter), m_diagnostics(diagnostics) {

@@ -84,7 +84,4 @@ class ComptentraClient {
     bool m_warned_unfiltered = false;
 };
 
-/// The idempotency key of the sale entry of a charge: the same on every run and machine.
-std::string sale_idempotency_key(std::string_view charge_id);
-
 } // namespace sc

@@ -12,6 +12,7 @@ namespace sc {
 namespace {
 
 constexpr std::string_view k_list_key = "stripe.webhook_secret";
+constexpr std::string_view k_boolean_key = "ledger.book_fees";
 
 Error config_error(const std::filesystem::path& path, const toml::source_region& where,
                    std::string_view problem) {
@@ -45,6 +46,15 @@ void read_value(ConfigFile& config, const std::string& key, const toml::node& no
         }
         return;
     }
+    if (key == k_boolean_key) {
+        const auto* boolean = node.as_boolean();
+        if (boolean == nullptr) {
+            throw config_error(config.path, node.source(),
+                               fmt::format("'{}' must be true or false", key));
+        }
+        config.values[key].push_back(boolean->get() ? "true" : "false");
+        return;
+    }
     const auto text = scalar_text(node);
     if (!text) {
         throw config_error(config.path, node.source(),
@@ -73,7 +83,8 @@ const std::vector<std::string>& known_config_keys() {
         "stripe.webhook_secret",   "stripe.api_key",       "stripe.api_base",
         "comptentra.api_key",      "comptentra.url",       "ledger.journal",
         "ledger.customer_account", "ledger.sales_account", "ledger.vat_account",
-        "ledger.vat_rate",         "ledger.timezone"};
+        "ledger.vat_rate",         "ledger.timezone",      "ledger.book_fees",
+        "ledger.fees_journal",     "ledger.fees_account",  "ledger.stripe_account"};
     return k_keys;
 }
 

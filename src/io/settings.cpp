@@ -129,7 +129,10 @@ LedgerSettings resolve_ledger(const SettingFlags& flags, Resolver& resolver) {
         {&ledger.journal, "ledger.journal"},
         {&ledger.customer_account, "ledger.customer_account"},
         {&ledger.sales_account, "ledger.sales_account"},
-        {&ledger.vat_account, "ledger.vat_account"}};
+        {&ledger.vat_account, "ledger.vat_account"},
+        {&ledger.fees_journal, "ledger.fees_journal"},
+        {&ledger.fees_account, "ledger.fees_account"},
+        {&ledger.stripe_account, "ledger.stripe_account"}};
     for (const auto& [field, key] : codes) {
         if (auto code = resolver.find(std::nullopt, {}, {}, key, *field)) {
             check_code(*code);
@@ -146,6 +149,15 @@ LedgerSettings resolve_ledger(const SettingFlags& flags, Resolver& resolver) {
                                     rate->origin.name, rate->value));
         }
         ledger.vat_rate = *parsed;
+    }
+    if (auto fees =
+            resolver.find(flags.with_fees ? std::optional<std::string>("true") : std::nullopt,
+                          "--with-fees", {}, "ledger.book_fees", "false")) {
+        if (fees->value != "true" && fees->value != "false") {
+            throw Error(fees->origin.status, fmt::format("{}: '{}' is not true or false",
+                                                         fees->origin.name, fees->value));
+        }
+        ledger.book_fees = fees->value == "true";
     }
     if (auto zone = resolver.find(flags.time_zone, "--timezone", {}, "ledger.timezone",
                                   ledger.time_zone.name())) {

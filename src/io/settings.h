@@ -21,6 +21,7 @@ struct SettingFlags {
     std::optional<std::string> comptentra_url;
     std::optional<std::string> vat_rate;
     std::optional<std::string> time_zone;
+    bool with_fees = false; ///< --with-fees
 };
 
 /// Where one setting's value came from, for `check`; secrets are redacted.

@@ -127,30 +127,57 @@ std::optional<json> StripeClient::get_charge(const std::string& id) {
     return fetch("/v1/charges/" + url_encode(id) + "?expand%5B%5D=balance_transaction", true);
 }
 
+std::optional<json> StripeClient::get_refund(const std::string& id) {
+    return fetch("/v1/refunds/" + url_encode(id) +
+                     "?expand%5B%5D=balance_transaction&expand%5B%5D=charge",
+                 true);
+}
+
 json StripeClient::get_balance_transaction(const std::string& id) {
     return get("/v1/balance_transactions/" + url_encode(id));
 }
 
 void StripeClient::list_charges(std::int64_t created_from, std::int64_t created_until,
                                 const std::function<void(const json& charge)>& on_charge) {
+    list("charges", created_from, created_until, "&expand%5B%5D=data.balance_transaction",
+         on_charge);
+}
+
+void StripeClient::list_refunds(std::int64_t created_from, std::int64_t created_until,
+                                const std::function<void(const json& refund)>& on_refund) {
+    list("refunds", created_from, created_until,
+         "&expand%5B%5D=data.balance_transaction&expand%5B%5D=data.charge", on_refund);
+}
+
+std::vector<json> StripeClient::refunds_of(const std::string& charge_id) {
+    std::vector<json> refunds;
+    list("refunds", std::nullopt, std::nullopt, "&charge=" + url_encode(charge_id),
+         [&refunds](const json& refund) { refunds.push_back(refund); });
+    return refunds;
+}
+
+void StripeClient::list(std::string_view kind, std::optional<std::int64_t> created_from,
+                        std::optional<std::int64_t> created_until, std::string_view extra,
+                        const std::function<void(const json& object)>& on_object) {
     std::string starting_after;
     while (true) {
-        std::string query =
-            fmt::format("/v1/charges?limit={}&created%5Bgte%5D={}&created%5Blt%5D={}"
-                        "&expand%5B%5D=data.balance_transaction",
-                        k_page_size, created_from, created_until);
+        std::string query = fmt::format("/v1/{}?limit={}", kind, k_page_size);
+        if (created_from && created_until) {
+            query += fmt::format("&created%5Bgte%5D={}&created%5Blt%5D={}", *created_from,
+                                 *created_until);
+        }
+        query += extra;
         if (!starting_after.empty()) {
             query += "&starting_after=" + url_encode(starting_after);
         }
         const json page = get(query);
         if (!page.contains("data") || !page["data"].is_array()) {
-            throw Error(ExitStatus::refused,
-                        fmt::format("Stripe {}: the charge list has no data array",
-                                    url_origin(m_config.base_url)));
+            throw Error(ExitStatus::refused, fmt::format("Stripe {}: the {} list has no data array",
+                                                         url_origin(m_config.base_url), kind));
         }
         const json& charges = page["data"];
         for (const json& charge : charges) {
-            on_charge(charge);
+            on_object(charge);
         }
         const auto more = page.find("has_more");
         if (more == page.end() || !more->is_boolean() || !more->get<bool>() || charges.empty()) {
@@ -159,13 +186,13 @@ void StripeClient::list_charges(std::int64_t created_from, std::int64_t created_
         const json& last = charges.back();
         if (!last.is_object() || !last.contains("id") || !last["id"].is_string()) {
             throw Error(ExitStatus::refused,
-                        fmt::format("Stripe {}: a listed charge has no id to page from",
+                        fmt::format("Stripe {}: a listed object has no id to page from",
                                     url_origin(m_config.base_url)));
         }
         if (last["id"].get<std::string>() == starting_after) {
             throw Error(ExitStatus::refused,
-                        fmt::format("Stripe {}: the charge list does not advance past {}",
-                                    url_origin(m_config.base_url), starting_after));
+                        fmt::format("Stripe {}: the {} list does not advance past {}",
+                                    url_origin(m_config.base_url), kind, starting_after));
         }
         starting_after = last["id"].get<std::string>();
     }

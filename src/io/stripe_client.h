@@ -11,6 +11,8 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace sc {
 
@@ -44,14 +46,29 @@ class StripeClient {
     void list_charges(std::int64_t created_from, std::int64_t created_until,
                       const std::function<void(const nlohmann::json& charge)>& on_charge);
 
+    /// Calls `on_refund` with each refund created in [created_from, created_until), newest
+    /// first, its balance transaction and its charge expanded, a page at a time.
+    void list_refunds(std::int64_t created_from, std::int64_t created_until,
+                      const std::function<void(const nlohmann::json& refund)>& on_refund);
+
+    /// Every refund of a charge (GET /v1/refunds?charge=).
+    std::vector<nlohmann::json> refunds_of(const std::string& charge_id);
+
     /// The charge with that id, its balance transaction expanded; nothing when Stripe answers
     /// that there is no such charge (404).
     std::optional<nlohmann::json> get_charge(const std::string& id);
+
+    /// The refund with that id, its charge and balance transaction expanded; nothing when
+    /// Stripe answers that there is no such refund (404).
+    std::optional<nlohmann::json> get_refund(const std::string& id);
 
     /// The balance transaction with that id (GET /v1/balance_transactions/{id}).
     nlohmann::json get_balance_transaction(const std::string& id);
 
   private:
+    void list(std::string_view kind, std::optional<std::int64_t> created_from,
+              std::optional<std::int64_t> created_until, std::string_view extra,
+              const std::function<void(const nlohmann::json& object)>& on_object);
     nlohmann::json get(const std::string& path_and_query);
     std::optional<nlohmann::json> fetch(const std::string& path_and_query, bool missing_ok);
     void pace();

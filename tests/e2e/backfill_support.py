@@ -3,11 +3,12 @@
 scripts/stripe-sandbox serves generated (or hand-made) charges and writes exactly what it
 serves to its data file (tests/e2e/stripe_sandbox.py); scripts/comptentra-sandbox holds the
 books (tests/e2e/sandbox.py). The expected entries are computed in the test from that data
-file: the bookable charges (status succeeded and captured) of the period, each turned into
-its entry by `stripe-comptentra entry` from the charge object with its balance transaction
-inlined, as Stripe's list with expand returns it. Every server listens on 127.0.0.1 with a
-free port, every run has a timeout and every loop a bound. The longer runs print their
-elapsed time on stderr (ctest -V shows it).
+file: the bookable charges (status succeeded and captured) of the period and the succeeded
+refunds created in the period, each turned into its entry (a sale, a credit note) by
+`stripe-comptentra entry` from the object with its balance transaction (and, for a refund,
+its charge) inlined, as Stripe's lists with expand return them. Every server listens on
+127.0.0.1 with a free port, every run has a timeout and every loop a bound. The longer runs
+print their elapsed time on stderr (ctest -V shows it).
 """
 
 import datetime
@@ -32,6 +33,7 @@ FAILING_STRIPE_LIMIT = 120  # seconds within which a run against a failing Strip
 MAX_RESUMES = 5  # runs to finish the crash test, each while the previous one exited 75
 KILL_WINDOWS = ((0.15, 0.5), (0.1, 0.4), (0.02, 0.2))  # seconds after each start; each run
 # has less left to post than the one before, so the later kills come sooner
+PAGE_SIZE = 100  # objects per page of a Stripe list, as the binary asks for them
 
 
 def new_stripe_key():
@@ -47,15 +49,31 @@ def bookable(charge):
     return charge.get("status") == "succeeded" and charge.get("captured") is True
 
 
+def succeeded(refund):
+    """The credit note rule: a succeeded refund is booked."""
+    return refund.get("status") == "succeeded"
+
+
 def paris_start(day):
     """The unix time of the Paris midnight that starts `day` (YYYY-MM-DD)."""
     return int(datetime.datetime.fromisoformat(day).replace(tzinfo=PARIS).timestamp())
 
 
 def in_period(charge, since=SINCE, until=UNTIL):
-    """Whether the charge was created within the days since..until in Paris."""
+    """Whether the charge (or refund) was created within the days since..until in Paris."""
     last = datetime.date.fromisoformat(until) + datetime.timedelta(days=1)
     return paris_start(since) <= charge["created"] < paris_start(last.isoformat())
+
+
+def period_refunds(stripe, since=SINCE, until=UNTIL):
+    """The refunds that backfill lists for the period: those created in it, with their
+    balance transaction and charge inlined (stripe_sandbox.StripeSandbox.expanded_refunds)."""
+    return [refund for refund in stripe.expanded_refunds() if in_period(refund, since, until)]
+
+
+def list_pages(count):
+    """The pages of a Stripe list of `count` objects (an empty list is one page too)."""
+    return max(1, -(-count // PAGE_SIZE))
 
 
 def paris_day(timestamp):
@@ -64,6 +82,23 @@ def paris_day(timestamp):
 
 def libelle(charge_id):
     return f"Paiement Stripe {charge_id}"
+
+
+def credit_note_libelle(refund_id, charge_id):
+    return f"Remboursement Stripe {refund_id} ({charge_id})"
+
+
+def refunded_charge_id(refund):
+    """The id of a refund's charge, given as an id or expanded."""
+    charge = refund["charge"]
+    return charge if isinstance(charge, str) else charge["id"]
+
+
+def libelle_of(document):
+    """The libellé of the entry of a charge (its sale) or of a refund (its credit note)."""
+    if document.get("object") == "refund":
+        return credit_note_libelle(document["id"], refunded_charge_id(document))
+    return libelle(document["id"])
 
 
 def without_id(entry):
@@ -79,26 +114,30 @@ def json_results(stdout):
 
 
 def by_status(items):
-    """{status: set of charge ids} of the items of a run."""
+    """{status: set of object ids (charges, refunds)} of the items of a run."""
     grouped = {}
     for item in items:
         grouped.setdefault(item["status"], set()).add(item["id"])
     return grouped
 
 
-def expected_entries(test, charges):
+def expected_entries(test, charges, refunds=()):
     """{libellé: entry} that `stripe-comptentra entry` prints for the bookable `charges`
-    (each with its balance transaction inlined), given as JSON Lines on stdin."""
+    (each with its balance transaction inlined) and the succeeded `refunds` (each with its
+    balance transaction and charge inlined, see period_refunds), given as JSON Lines on
+    stdin: a sale per charge, a credit note per refund."""
     chosen = [charge for charge in charges if bookable(charge)]
+    chosen += [refund for refund in refunds if succeeded(refund)]
     if not chosen:
         return {}
-    status, stdout, stderr = run(["entry", "-"], stdin="".join(json.dumps(charge) + "\n"
-                                                               for charge in chosen))
+    status, stdout, stderr = run(["entry", "-"], stdin="".join(json.dumps(document) + "\n"
+                                                               for document in chosen))
     test.assertEqual(status, 0, stderr)
     printed = [json.loads(line) for line in lines(stdout)]
-    test.assertEqual(len(printed), len(chosen), "entry printed one entry per bookable charge")
+    test.assertEqual(len(printed), len(chosen),
+                     "entry printed one entry per bookable charge and succeeded refund")
     entries = {entry["libelle"]: entry for entry in printed}
-    test.assertEqual(set(entries), {libelle(charge["id"]) for charge in chosen})
+    test.assertEqual(set(entries), {libelle_of(document) for document in chosen})
     return entries
 
 
@@ -109,6 +148,42 @@ def settled_ttc(charge):
     transaction = charge["balance_transaction"]
     assert transaction["currency"] == "eur", transaction
     return transaction["amount"]
+
+
+def refunded_ttc(refund):
+    """The amount of a credit note in euro cents, computed here from the refund itself: the
+    refund amount in euros, else what its balance transaction (negative) settled in euros."""
+    if refund["currency"] == "eur":
+        return refund["amount"]
+    transaction = refund["balance_transaction"]
+    assert transaction["currency"] == "eur", transaction
+    return abs(transaction["amount"])
+
+
+def customer_email(charge):
+    """The tiers of a charge's customer line: receipt_email, else the billing email."""
+    for email in (charge.get("receipt_email"), (charge.get("billing_details") or {}).get("email")):
+        if email:
+            return email
+    return None
+
+
+def hand_made_refund(refund_id, charge, created, amount):
+    """(refund, its balance transaction): a succeeded EUR refund of `amount` on `charge`."""
+    transaction_id = "txn_" + refund_id[3:]
+    refund = {
+        "id": refund_id, "object": "refund", "amount": amount,
+        "balance_transaction": transaction_id, "charge": charge["id"], "created": created,
+        "currency": "eur", "metadata": {}, "reason": "requested_by_customer",
+        "receipt_number": None, "status": "succeeded",
+    }
+    transaction = {
+        "id": transaction_id, "object": "balance_transaction", "amount": -amount,
+        "currency": "eur", "exchange_rate": None, "fee": 0, "net": -amount,
+        "status": "available", "type": "refund", "created": created, "available_on": created,
+        "source": refund_id,
+    }
+    return refund, transaction
 
 
 def vat_of(ttc, rate_text):
@@ -157,8 +232,10 @@ class BackfillTest(BinaryTest):
         counts = Counter(entry["libelle"] for entry in stored)
         duplicates = sorted(name for name, count in counts.items() if count > 1)
         self.assertEqual(duplicates, [], "libellés booked more than once")
-        self.assertEqual(set(counts) - set(expected), set(), "entries of no bookable charge")
-        self.assertEqual(set(expected) - set(counts), set(), "bookable charges left unbooked")
+        self.assertEqual(set(counts) - set(expected), set(),
+                         "entries of no bookable charge or succeeded refund")
+        self.assertEqual(set(expected) - set(counts), set(),
+                         "bookable charges or succeeded refunds left unbooked")
         for entry in stored:
             self.assertEqual(without_id(entry), expected[entry["libelle"]], entry["libelle"])
         self.assertEqual(len({entry["id"] for entry in stored}), len(stored))

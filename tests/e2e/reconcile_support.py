@@ -1,9 +1,9 @@
 """Helpers of the end-to-end tests of `stripe-comptentra reconcile` (test_reconcile.py).
 
 The books of the difference tests are hand-made around November 2026 in Paris (UTC+1): a
-few Stripe charges (stripe_sandbox.StripeSandbox serves them from its data file) and the
-entries written into the data file of a comptentra-sandbox (sandbox.Sandbox) before it
-starts, so that every kind of difference is there exactly once or twice, on purpose. The
+few Stripe charges and refunds (stripe_sandbox.StripeSandbox serves them from its data file)
+and the entries written into the data file of a comptentra-sandbox (sandbox.Sandbox) before
+it starts, so that every kind of difference is there exactly once or twice, on purpose. The
 expected entries come from `stripe-comptentra entry`, as in the backfill tests.
 """
 
@@ -23,10 +23,11 @@ from stripe_sandbox import StripeSandbox
 
 RUN_TIMEOUT = 120  # seconds for one reconcile run
 SALE_LIBELLE = re.compile(r"Paiement Stripe [A-Za-z0-9_]+")
+CREDIT_NOTE_LIBELLE = re.compile(r"Remboursement Stripe [A-Za-z0-9_]+ \([A-Za-z0-9_]+\)")
 MARGIN = datetime.timedelta(days=3)  # entries read around the period
 JSON_ITEM_KEYS = ["kind", "charge", "date", "entry_ids", "expected", "found", "reason"]
-SUMMARY_KEYS = ["charges", "entries", "missing", "duplicate", "mismatch", "orphan", "invalid",
-                "fixed"]
+SUMMARY_KEYS = ["charges", "refunds", "entries", "missing", "duplicate", "mismatch", "orphan",
+                "invalid", "fixed"]
 
 
 def utc(instant):
@@ -70,18 +71,33 @@ def sale_entry(charge_id, day, ttc, email=None):
                        {"compte": "445712", "debit_cents": 0, "credit_cents": vat}]}
 
 
+def counted(count, singular, plural):
+    return f"{count} {singular if count == 1 else plural}"
+
+
+def scope(charges, refunds, entries):
+    """What a summary line says was compared: 'N charges, N refunds and N entries', the
+    refunds named only when there are some."""
+    objects = counted(charges, "charge", "charges")
+    if refunds:
+        objects += ", " + counted(refunds, "refund", "refunds")
+    return f"{objects} and {counted(entries, 'entry', 'entries')}"
+
+
 def with_ids(entries, first=1):
     """The entries numbered as the sandbox numbers them: ECR-000001, ..."""
     return [{"id": f"ECR-{number:06d}", **entry} for number, entry in enumerate(entries, first)]
 
 
 def read_entries(books, first=SINCE, last=UNTIL):
-    """The sale entries of the books that reconcile reads: journal VTE, dated within the
-    period and its margin, with a libellé 'Paiement Stripe <id>'."""
+    """The entries of the books that reconcile reads: journal VTE, dated within the period
+    and its margin, with a libellé 'Paiement Stripe <charge id>' (a sale) or 'Remboursement
+    Stripe <refund id> (<charge id>)' (a credit note)."""
     low = (datetime.date.fromisoformat(first) - MARGIN).isoformat()
     high = (datetime.date.fromisoformat(last) + MARGIN).isoformat()
     return [entry for entry in books if entry["journal"] == "VTE" and low <= entry["date"] <= high
-            and SALE_LIBELLE.fullmatch(entry["libelle"])]
+            and (SALE_LIBELLE.fullmatch(entry["libelle"])
+                 or CREDIT_NOTE_LIBELLE.fullmatch(entry["libelle"]))]
 
 
 def table_rows(test, stdout):
@@ -295,6 +311,7 @@ class HandMadeBooks(ReconcileTest):
             self.entry_ids.setdefault(name, []).append(stored["id"])
         self.books = Sandbox(self, api_key=new_comptentra_key(), entries=self.initial)
         self.charge_count = sum(1 for item in self.charges if in_period(item))
+        self.refund_count = sum(1 for item in self.stripe.refunds() if in_period(item))
         self.entry_count = len(read_entries(self.initial))
 
     def charge_id(self, name):
@@ -323,8 +340,9 @@ class HandMadeBooks(ReconcileTest):
                 for entry in self.books.entries()[len(self.initial):]}
 
     def summary(self, counts, entries=None, posted=0):
-        line = (f"{SINCE} to {UNTIL}: {counts} over {self.charge_count} charges and "
-                f"{self.entry_count if entries is None else entries} entries")
+        line = (f"{SINCE} to {UNTIL}: {counts} over "
+                + scope(self.charge_count, self.refund_count,
+                        self.entry_count if entries is None else entries))
         return line + (f"; {posted} missing entries posted" if posted else "")
 
     def assert_unchanged_books_plus(self, added):

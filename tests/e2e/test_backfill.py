@@ -1,5 +1,6 @@
-"""End-to-end tests of `backfill` over a generated month of 1,000 charges: exactly the
-bookable charges are booked, each as `entry` computes it, and a second run posts nothing."""
+"""End-to-end tests of `backfill` over a generated month of 1,000 charges and their refunds:
+exactly the bookable charges (as sales) and the period's succeeded refunds (as credit notes)
+are booked, each as `entry` computes it, and a second run posts nothing."""
 
 import json
 import re
@@ -9,18 +10,21 @@ import unittest
 from collections import Counter
 
 from backfill_support import (SINCE, UNTIL, BackfillTest, MONTH_SEED, PERIOD, RUN_TIMEOUT,
-                              _ClassOwner, bookable, by_status, expected_entries, in_period,
-                              json_results, libelle, log_time, new_comptentra_key, new_stripe_key,
-                              paris_day, paris_start, settled_ttc, vat_of)
+                              _ClassOwner, bookable, by_status, credit_note_libelle,
+                              customer_email, expected_entries, in_period, json_results, libelle,
+                              libelle_of, list_pages, log_time, new_comptentra_key,
+                              new_stripe_key, paris_day, paris_start, period_refunds,
+                              refunded_ttc, settled_ttc, succeeded, vat_of)
 from harness import lines, run
 from sandbox import Sandbox
 from stripe_sandbox import StripeSandbox
 
 
 class MonthOfCharges(BackfillTest):
-    """1,000 generated charges over November 2026, in Paris. The class runs, once, a dry run
-    on empty books and then the real backfill with -v and --concurrency 4; the tests check
-    what these runs did, and run backfill again over the same period."""
+    """1,000 generated charges over November 2026, in Paris, and the refunds of some of them.
+    The class runs, once, a dry run on empty books and then the real backfill with -v and
+    --concurrency 4; the tests check what these runs did, and run backfill again over the
+    same period. Each listed object (charge or refund) gets one result."""
 
     @classmethod
     def setUpClass(cls):
@@ -29,6 +33,7 @@ class MonthOfCharges(BackfillTest):
                                    "--since", SINCE, "--until", UNTIL, api_key=new_stripe_key())
         cls.books = Sandbox(_ClassOwner(cls), api_key=new_comptentra_key())
         cls.charges = cls.stripe.expanded_charges()
+        cls.refunds = period_refunds(cls.stripe)
         cls.env = {**cls.stripe.env(), **cls.books.env()}
 
         cls.dry = cls.timed_run(["--json", "backfill", *PERIOD, "--dry-run"])
@@ -37,8 +42,8 @@ class MonthOfCharges(BackfillTest):
 
         cls.first = cls.timed_run(["--json", "-v", "backfill", *PERIOD, "--concurrency", "4"])
         cls.stats_after_first = (cls.stripe.stats(), cls.books.stats())
-        log_time("1,000 charges, dry run on empty books", cls.dry[3])
-        log_time("1,000 charges, first run", cls.first[3])
+        log_time("1,000 charges and their refunds, dry run on empty books", cls.dry[3])
+        log_time("1,000 charges and their refunds, first run", cls.first[3])
 
     @classmethod
     def timed_run(cls, args):
@@ -47,9 +52,16 @@ class MonthOfCharges(BackfillTest):
         return status, stdout, stderr, time.monotonic() - started
 
     def setUp(self):
-        self.expected = expected_entries(self, self.charges)
-        self.bookable_ids = {charge["id"] for charge in self.charges if bookable(charge)}
-        self.other_ids = {charge["id"] for charge in self.charges if not bookable(charge)}
+        self.expected = expected_entries(self, self.charges, self.refunds)
+        self.sale_ids = {charge["id"] for charge in self.charges if bookable(charge)}
+        self.credit_note_ids = {refund["id"] for refund in self.refunds if succeeded(refund)}
+        # What each run books (a sale per charge, a credit note per refund) and what it skips.
+        self.bookable_ids = self.sale_ids | self.credit_note_ids
+        self.other_ids = ({charge["id"] for charge in self.charges if not bookable(charge)}
+                          | {refund["id"] for refund in self.refunds if not succeeded(refund)})
+        self.listed = len(self.charges) + len(self.refunds)  # one result each
+        self.libelles = {document["id"]: libelle_of(document)
+                         for document in self.charges + self.refunds}
 
     def test_generated_set_is_worth_testing(self):
         self.assertEqual(len(self.charges), 1000)
@@ -63,14 +75,30 @@ class MonthOfCharges(BackfillTest):
         edges = {charge["created"] for charge in self.charges}
         self.assertIn(paris_start(SINCE), edges, "no charge at the first second of the period")
         self.assertIn(paris_start("2026-12-01") - 1, edges, "no charge at its last second")
+        # Refunds: some in full, some in part, one at least in another currency and one of a
+        # charge with its own VAT rate; every one of them is listed in the period.
+        self.assertEqual(len(self.refunds), len(self.stripe.refunds()),
+                         "the sandbox generated a refund outside the period")
+        self.assertTrue(self.credit_note_ids, "no succeeded refund to book")
+        captured = {charge["id"]: charge["amount_captured"] for charge in self.charges}
+        in_full = Counter(refund["amount"] == captured[refund["charge"]["id"]]
+                          for refund in self.refunds)
+        self.assertGreater(in_full[True], 0, "no refund in full")
+        self.assertGreater(in_full[False], 0, "no partial refund")
+        self.assertTrue(any(refund["currency"] != "eur" for refund in self.refunds),
+                        "no non-EUR refund")
+        self.assertTrue(any((refund["charge"].get("metadata") or {}).get("tva_rate")
+                            for refund in self.refunds), "no refund of a charge with a tva_rate")
 
-    def test_books_hold_one_entry_per_bookable_charge(self):
+    def test_books_hold_one_entry_per_bookable_charge_and_refund(self):
         status, stdout, stderr, _ = self.first
         self.assertEqual(status, 0, stderr[-3000:])
         self.assert_books_match(self.books, self.expected)
+        self.assertEqual(len(self.books.entries()),
+                         len(self.sale_ids) + len(self.credit_note_ids))
         stored = {entry["libelle"] for entry in self.books.entries()}
-        for charge_id in self.other_ids:
-            self.assertNotIn(libelle(charge_id), stored, "a skipped charge was booked")
+        for object_id in self.other_ids:
+            self.assertNotIn(self.libelles[object_id], stored, "a skipped object was booked")
 
         items, summary = json_results(stdout)
         self.assertEqual(summary, {"summary": {"posted": len(self.bookable_ids),
@@ -79,7 +107,7 @@ class MonthOfCharges(BackfillTest):
         printed = Counter(item["id"] for item in items)
         repeated = {charge_id: count for charge_id, count in printed.items() if count > 1}
         self.assertEqual(repeated, {}, "results printed more than once (a -v run)")
-        self.assertEqual(len(items), len(self.charges), "one result per charge")
+        self.assertEqual(len(items), self.listed, "one result per charge and per refund")
         grouped = by_status(items)
         self.assertEqual(grouped.get("posted"), self.bookable_ids)
         self.assertEqual(grouped.get("skipped"), self.other_ids)
@@ -87,9 +115,10 @@ class MonthOfCharges(BackfillTest):
         for item in items:
             self.assertTrue(item["input"].startswith("stripe"), item)
             if item["status"] == "posted":
-                self.assertEqual(item.get("entry_id"), entry_ids[libelle(item["id"])], item)
+                self.assertEqual(item.get("entry_id"), entry_ids[self.libelles[item["id"]]], item)
             else:
-                self.assertTrue(item.get("reason"), f"a skipped charge without reason: {item}")
+                self.assertTrue(item.get("reason"), f"a skipped object without reason: {item}")
+            self.assertNotIn("note", item, "every refund came with its charge")
 
     def test_entries_follow_the_sale_rules(self):
         """Independent of `entry`: libellé, journal, Paris date, TTC (the settlement amount
@@ -114,11 +143,37 @@ class MonthOfCharges(BackfillTest):
                                              "credit_cents": vat}, charge["id"])
             self.assertEqual(len(lines_), 3 if vat else 2, charge["id"])
 
-    def test_second_run_posts_nothing_and_finds_every_charge(self):
+    def test_credit_notes_follow_the_refund_rules(self):
+        """Independent of `entry`: libellé, journal, Paris date of the refund, TTC (the
+        settlement amount for another currency), VAT at the refunded charge's rate, lines in
+        order (sales and VAT debited, the customer credited with the charge's email)."""
+        by_libelle = {entry["libelle"]: entry for entry in self.books.entries()}
+        for refund in self.refunds:
+            charge = refund["charge"]
+            entry = by_libelle.get(credit_note_libelle(refund["id"], charge["id"]))
+            if not succeeded(refund):
+                self.assertIsNone(entry, refund["id"])
+                continue
+            self.assertIsNotNone(entry, refund["id"])
+            self.assertEqual(entry["journal"], "VTE")
+            self.assertEqual(entry["date"], paris_day(refund["created"]), refund["id"])
+            ttc = refunded_ttc(refund)
+            vat = vat_of(ttc, (charge.get("metadata") or {}).get("tva_rate", "20"))
+            customer = {"compte": "411000", "debit_cents": 0, "credit_cents": ttc}
+            if customer_email(charge):
+                customer = {"compte": "411000", "tiers_email": customer_email(charge),
+                            "debit_cents": 0, "credit_cents": ttc}
+            wanted = [{"compte": "707000", "debit_cents": ttc - vat, "credit_cents": 0}]
+            if vat:
+                wanted.append({"compte": "445712", "debit_cents": vat, "credit_cents": 0})
+            wanted.append(customer)
+            self.assertEqual(entry["lignes"], wanted, refund["id"])
+
+    def test_second_run_posts_nothing_and_finds_every_charge_and_refund(self):
         before = self.books.stats()["posts"]
         stored = self.books.entries()
         status, stdout, stderr, seconds = self.backfill(self.stripe, self.books, *PERIOD)
-        log_time("1,000 charges, second run", seconds)
+        log_time("1,000 charges and their refunds, second run", seconds)
         self.assertEqual(status, 0, stderr[-3000:])
         self.assertEqual(self.books.stats()["posts"], before, "the second run posted")
         self.assertEqual(self.books.entries(), stored, "the second run changed the books")
@@ -126,6 +181,7 @@ class MonthOfCharges(BackfillTest):
         self.assertEqual(summary, {"summary": {"exists": len(self.bookable_ids),
                                                "skipped": len(self.other_ids)},
                                    "exit_status": 0})
+        self.assertEqual(len(items), self.listed, "one result per charge and per refund")
         grouped = by_status(items)
         self.assertEqual(grouped.get("exists"), self.bookable_ids)
         self.assertEqual(grouped.get("skipped"), self.other_ids)
@@ -139,25 +195,33 @@ class MonthOfCharges(BackfillTest):
         self.assertEqual(summary, {"summary": {"skipped": len(self.other_ids),
                                                "would_post": len(self.bookable_ids)},
                                    "exit_status": 0})
+        self.assertEqual(len(items), self.listed, "one result per charge and per refund")
         would_post = [item for item in items if item["status"] == "would_post"]
         self.assertEqual({item["id"] for item in would_post}, self.bookable_ids)
         for item in would_post:
-            self.assertEqual(item.get("entry"), self.expected[libelle(item["id"])], item["id"])
+            self.assertEqual(item.get("entry"), self.expected[self.libelles[item["id"]]],
+                             item["id"])
             self.assertNotIn("entry_id", item)
 
     def test_dry_run_text_shows_each_entry(self):
         status, stdout, stderr, _ = self.backfill(self.stripe, None, *PERIOD, "--dry-run",
                                                   json_output=False)
         # Without a Comptentra key the dry run cannot read the books: it warns and lists
-        # every bookable charge.
+        # every bookable charge and succeeded refund.
         self.assertEqual(status, 0, stderr[-3000:])
         self.assertIn("warning", stderr)
         shown = [line for line in lines(stdout) if "would_post" in line]
         self.assertEqual(len(shown), len(self.bookable_ids), stdout[-2000:])
+        shown_ids = Counter()
         for line in shown:
-            match = re.search(r"(ch_[0-9A-Za-z]+) (\{.*\})$", line)
+            match = re.search(r"((?:ch|re)_[0-9A-Za-z]+) (\{.*\})$", line)
             self.assertIsNotNone(match, line)
-            self.assertEqual(json.loads(match.group(2)), self.expected[libelle(match.group(1))])
+            shown_ids[match.group(1)] += 1
+            self.assertEqual(json.loads(match.group(2)),
+                             self.expected[self.libelles[match.group(1)]])
+        self.assertEqual(shown_ids, Counter(self.bookable_ids), "each entry shown once")
+        self.assertIn(f"{self.listed} items: {len(self.other_ids)} skipped, "
+                      f"{len(self.bookable_ids)} would_post", stderr)
 
     def test_dry_run_after_real_run_lists_nothing_to_post(self):
         before = self.books.stats()["posts"]
@@ -186,8 +250,9 @@ class MonthOfCharges(BackfillTest):
         self.assertGreaterEqual(books_connections, 1)
         self.assertLessEqual(stripe_connections, 2)
         self.assertGreaterEqual(stripe_connections, 1)
-        self.assertEqual(stripe_after["list_requests"] - stripe_before["list_requests"], 10,
-                         "1,000 charges are 10 pages of 100")
+        self.assertEqual(stripe_after["list_requests"] - stripe_before["list_requests"],
+                         list_pages(len(self.charges)) + list_pages(len(self.refunds)),
+                         "1,000 charges are 10 pages of 100, then the refunds' pages")
 
     def test_no_secret_in_any_output(self):
         for name, (status, stdout, stderr, _) in (("dry run", self.dry), ("first run", self.first)):
@@ -198,10 +263,11 @@ class MonthOfCharges(BackfillTest):
                                                   json_output=False)
         self.assertEqual(status, 0, stderr[-3000:])
         self.assertIn("GET", stderr, "the -v run traced no request")
-        # In text, charges found in the books or skipped only count in the summary.
+        # In text, objects found in the books or skipped only count in the summary, which
+        # counts the results (one per charge and per refund).
         self.assertEqual(stdout, "")
         self.assertNotIn("\r", stderr, "a progress line on a stderr that is no terminal")
-        self.assertIn(f"1000 charges: {len(self.bookable_ids)} exists, "
+        self.assertIn(f"{self.listed} items: {len(self.bookable_ids)} exists, "
                       f"{len(self.other_ids)} skipped", stderr)
 
 

@@ -13,22 +13,25 @@ from collections import Counter
 
 from backfill_support import (SINCE, UNTIL, BackfillTest, CRASH_SEED, FAILING_STRIPE_LIMIT,
                               KILL_WINDOWS, MAX_RESUMES, PERIOD, RUN_TIMEOUT, SMALL_SEED, bookable,
-                              by_status, expected_entries, in_period, json_results, libelle,
-                              log_time, new_comptentra_key, new_stripe_key)
+                              by_status, credit_note_libelle, expected_entries, hand_made_refund,
+                              in_period, json_results, libelle, libelle_of, log_time,
+                              new_comptentra_key, new_stripe_key, period_refunds, succeeded)
 from harness import BINARY, TempDir, clean_environment, lines, run
 from sandbox import Listener, NO_PROXY, Sandbox
 from stripe_sandbox import StripeSandbox
 
 
 class CrashAndResume(BackfillTest):
-    def test_killed_runs_then_completion_book_each_charge_once(self):
+    def test_killed_runs_then_completion_book_each_charge_and_refund_once(self):
         tmp = TempDir(self)
         stripe = StripeSandbox(self, "--generate", 300, "--seed", CRASH_SEED,
                                "--since", SINCE, "--until", UNTIL, api_key=new_stripe_key())
         books = Sandbox(self, "--drop-rate", "0.1", "--seed", CRASH_SEED,
                         api_key=new_comptentra_key())
         charges = stripe.expanded_charges()
-        expected = expected_entries(self, charges)
+        refunds = period_refunds(stripe)
+        self.assertTrue(any(succeeded(refund) for refund in refunds), "no refund to book")
+        expected = expected_entries(self, charges, refunds)
         environment = clean_environment({**stripe.env(), **books.env()})
         rng = random.Random(CRASH_SEED)
         delays = [rng.uniform(low, high) for low, high in KILL_WINDOWS]
@@ -71,31 +74,38 @@ class CrashAndResume(BackfillTest):
             statuses.append(status)
             if status != 75:
                 break
-        log_time(f"300 charges, {len(delays)} killed runs and {len(statuses)} to finish",
-                 time.monotonic() - started)
+        log_time(f"300 charges and their refunds, {len(delays)} killed runs and "
+                 f"{len(statuses)} to finish", time.monotonic() - started)
         self.assertEqual(statuses[-1], 0, f"exit statuses {statuses}\n{stderr[-3000:]}")
         self.assert_books_match(books, expected)
         items, summary = json_results(stdout)
-        bookable_ids = {charge["id"] for charge in charges if bookable(charge)}
+        bookable_ids = ({charge["id"] for charge in charges if bookable(charge)}
+                        | {refund["id"] for refund in refunds if succeeded(refund)})
         grouped = by_status(items)
         self.assertEqual(grouped.get("posted", set()) | grouped.get("exists", set()),
                          bookable_ids)
+        self.assertEqual(len(items), len(charges) + len(refunds),
+                         "one result per charge and per refund")
         self.assertNotIn("failed", grouped)
         self.assertGreater(books.stats()["dropped"], 0, "no answer was dropped")
 
 
 class VerboseOutput(BackfillTest):
     """-v traces every request on stderr while the workers print their results on stdout:
-    each charge must still get exactly one result line."""
+    each charge and each refund must still get exactly one result line."""
 
     ROUNDS = 4  # the runs are short; a mixed-up output shows in most of them
 
-    def test_each_charge_gets_one_result_line_with_trace(self):
+    def test_each_charge_and_refund_gets_one_result_line_with_trace(self):
         stripe = StripeSandbox(self, "--generate", 300, "--seed", SMALL_SEED, "--since", SINCE,
                                "--until", UNTIL, api_key=new_stripe_key())
         charges = stripe.charges()
-        all_ids = Counter(charge["id"] for charge in charges)
-        bookable_ids = Counter(charge["id"] for charge in charges if bookable(charge))
+        refunds = period_refunds(stripe)
+        self.assertTrue(any(succeeded(refund) for refund in refunds), "no refund to book")
+        all_ids = Counter([charge["id"] for charge in charges]
+                          + [refund["id"] for refund in refunds])
+        bookable_ids = Counter([charge["id"] for charge in charges if bookable(charge)]
+                               + [refund["id"] for refund in refunds if succeeded(refund)])
         for round_number in range(1, self.ROUNDS + 1):
             json_output = round_number % 2 == 1
             with self.subTest(round=round_number, json=json_output):
@@ -108,7 +118,8 @@ class VerboseOutput(BackfillTest):
                 if json_output:
                     items, summary = json_results(stdout)
                     printed = Counter(item["id"] for item in items)
-                    self.assertEqual(sum(summary["summary"].values()), len(charges))
+                    self.assertEqual(sum(summary["summary"].values()),
+                                     len(charges) + len(refunds))
                     expected = all_ids
                 else:
                     printed = Counter(line.split()[2] for line in lines(stdout)
@@ -168,10 +179,13 @@ class MinimalComptentra(BackfillTest):
         self.assertEqual(self.error_lines(stderr), [])
         items, summary = json_results(stdout)
         charges = self.stripe.expanded_charges()
-        expected = expected_entries(self, charges)
+        refunds = period_refunds(self.stripe)
+        expected = expected_entries(self, charges, refunds)
+        libelles = {document["id"]: libelle_of(document) for document in charges + refunds}
         would_post = {item["id"]: item["entry"] for item in items
                       if item["status"] == "would_post"}
-        self.assertEqual({libelle(charge_id): entry for charge_id, entry in would_post.items()},
+        self.assertEqual(len(would_post), len(expected))
+        self.assertEqual({libelles[object_id]: entry for object_id, entry in would_post.items()},
                          expected)
         self.assertEqual(self.books.entries(), self.EARLIER)
         self.assertEqual(self.books.stats()["posts"], 0)
@@ -287,8 +301,9 @@ def hand_made_charge(charge_id, created, amount):
 
 
 class PeriodBoundaries(BackfillTest):
-    """Charges one second on either side of the Paris midnights that bound November 2026
-    (UTC+1 then): only those inside belong to the period."""
+    """Charges and refunds one second on either side of the Paris midnights that bound
+    November 2026 (UTC+1 then): only those created inside belong to the period, a refund by
+    its own creation, whenever its charge was created."""
 
     EDGES = {
         "ch_BeforeStartAAAAAAAAAAAAA": ("2026-10-31T22:59:59Z", None),
@@ -298,36 +313,67 @@ class PeriodBoundaries(BackfillTest):
         "ch_MidOctoberEEEEEEEEEEEEEE": ("2026-10-15T12:00:00Z", None),
         "ch_MidDecemberFFFFFFFFFFFFF": ("2026-12-15T12:00:00Z", None),
     }
+    # refund id: (its charge, created, day of its credit note or None when outside, amount)
+    REFUND_EDGES = {
+        "re_BeforeStartGGGGGGGGGGGGG": ("ch_MidOctoberEEEEEEEEEEEEEE", "2026-10-31T22:59:59Z",
+                                        None, 300),
+        "re_AtStartHHHHHHHHHHHHHHHHH": ("ch_MidOctoberEEEEEEEEEEEEEE", "2026-10-31T23:00:00Z",
+                                        "2026-11-01", 500),
+        "re_BeforeEndJJJJJJJJJJJJJJJ": ("ch_AtStartBBBBBBBBBBBBBBBBB", "2026-11-30T22:59:59Z",
+                                        "2026-11-30", 1100),
+        "re_AtEndKKKKKKKKKKKKKKKKKKK": ("ch_BeforeEndCCCCCCCCCCCCCCC", "2026-11-30T23:00:00Z",
+                                        None, 700),
+    }
 
     def test_paris_midnights_bound_the_period(self):
         charges = []
         for index, (charge_id, (instant, _)) in enumerate(self.EDGES.items()):
             created = int(datetime.datetime.fromisoformat(instant).timestamp())
             charges.append(hand_made_charge(charge_id, created, 1000 + 100 * index))
+        by_id = {charge["id"]: charge for charge in charges}
+        refunds, transactions = [], []
+        for refund_id, (charge_id, instant, _, amount) in self.REFUND_EDGES.items():
+            created = int(datetime.datetime.fromisoformat(instant).timestamp())
+            refund, transaction = hand_made_refund(refund_id, by_id[charge_id], created, amount)
+            refunds.append(refund)
+            transactions.append(transaction)
         inside = {charge["id"] for charge in charges if in_period(charge)}
         self.assertEqual(inside, {charge_id for charge_id, (_, day) in self.EDGES.items() if day})
-        stripe = StripeSandbox(self, charges=charges, api_key=new_stripe_key())
+        refunds_inside = {refund["id"] for refund in refunds if in_period(refund)}
+        self.assertEqual(refunds_inside, {refund_id for refund_id, (_, _, day, _)
+                                          in self.REFUND_EDGES.items() if day})
+        stripe = StripeSandbox(self, charges=charges, refunds=refunds, transactions=transactions,
+                               api_key=new_stripe_key())
         books = Sandbox(self, api_key=new_comptentra_key())
-        expected = expected_entries(self, [charge for charge in charges if charge["id"] in inside])
+        listed_refunds = period_refunds(stripe)
+        self.assertEqual({refund["id"] for refund in listed_refunds}, refunds_inside)
+        expected = expected_entries(
+            self, [charge for charge in charges if charge["id"] in inside], listed_refunds)
 
-        # In UTC the same days start an hour later: the two charges of 30 November.
+        # In UTC the same days start an hour later: the two charges and the two refunds of
+        # 30 November.
         status, stdout, stderr, _ = self.backfill(stripe, books, *PERIOD, "--dry-run",
                                                   "--timezone", "UTC")
         self.assertEqual(status, 0, stderr)
         items, _ = json_results(stdout)
         self.assertEqual({item["id"] for item in items},
-                         {"ch_BeforeEndCCCCCCCCCCCCCCC", "ch_AtEndDDDDDDDDDDDDDDDDDDD"})
+                         {"ch_BeforeEndCCCCCCCCCCCCCCC", "ch_AtEndDDDDDDDDDDDDDDDDDDD",
+                          "re_BeforeEndJJJJJJJJJJJJJJJ", "re_AtEndKKKKKKKKKKKKKKKKKKK"})
         self.assertEqual({item["entry"]["date"] for item in items}, {"2026-11-30"})
 
         status, stdout, stderr, _ = self.backfill(stripe, books, *PERIOD)
         self.assertEqual(status, 0, stderr)
         items, summary = json_results(stdout)
-        self.assertEqual({item["id"] for item in items}, inside, "listed outside the period")
-        self.assertEqual(summary, {"summary": {"posted": 2}, "exit_status": 0})
+        self.assertEqual(Counter(item["id"] for item in items),
+                         Counter(inside | refunds_inside), "listed outside the period")
+        self.assertEqual(summary, {"summary": {"posted": len(inside) + len(refunds_inside)},
+                                   "exit_status": 0})
         self.assert_books_match(books, expected)
         dates = {entry["libelle"]: entry["date"] for entry in books.entries()}
-        self.assertEqual(dates, {libelle(charge_id): day
-                                 for charge_id, (_, day) in self.EDGES.items() if day})
+        wanted = {libelle(charge_id): day for charge_id, (_, day) in self.EDGES.items() if day}
+        wanted.update({credit_note_libelle(refund_id, charge_id): day for refund_id, (
+            charge_id, _, day, _) in self.REFUND_EDGES.items() if day})
+        self.assertEqual(dates, wanted)
 
 
 if __name__ == "__main__":

@@ -15,9 +15,13 @@ from sandbox import NO_PROXY, FakeStripe, Listener, Sandbox, closed_port
 
 STRIPE_KEY = "sk_test_e2eCheckStripeKey0042"
 WRONG_STRIPE_KEY = "sk_test_e2eNotTheRightKey9999"
+# In the order check prints them: the fee settings (entries of the fees journal) come after
+# the accounts of a sale, ledger.book_fees after the VAT rate.
 SETTINGS = ("config file", "stripe.webhook_secret", "stripe.api_key", "stripe.api_base",
             "comptentra.api_key", "comptentra.url", "ledger.journal", "ledger.customer_account",
-            "ledger.sales_account", "ledger.vat_account", "ledger.vat_rate", "ledger.timezone")
+            "ledger.sales_account", "ledger.vat_account", "ledger.fees_journal",
+            "ledger.fees_account", "ledger.stripe_account", "ledger.vat_rate", "ledger.book_fees",
+            "ledger.timezone")
 
 
 def setting_lines(stdout):
@@ -72,6 +76,10 @@ class Reachable(CheckTest):
         self.assert_setting(settings, "ledger.journal", "VTE", "default")
         self.assert_setting(settings, "ledger.vat_rate", "20", "default")
         self.assert_setting(settings, "ledger.timezone", "Europe/Paris", "default")
+        self.assert_setting(settings, "ledger.book_fees", "false", "default")
+        self.assert_setting(settings, "ledger.fees_journal", "BQ", "default")
+        self.assert_setting(settings, "ledger.fees_account", "627800", "default")
+        self.assert_setting(settings, "ledger.stripe_account", "512700", "default")
         results = self.results(stdout)
         self.assertTrue(results["stripe"].startswith(f"stripe: ok {self.stripe.url}"), stdout)
         self.assertTrue(results["comptentra"].startswith(f"comptentra: ok {self.sandbox.url}"),
@@ -84,7 +92,9 @@ class Reachable(CheckTest):
     def test_environment_sources_and_the_default_config_file(self):
         home = self.tmp.path / "xdg"
         config = self.tmp.write("xdg/stripe-comptentra/config.toml",
-                                '[ledger]\nvat_rate = "10"\njournal = "VT"\n')
+                                '[ledger]\nvat_rate = "10"\njournal = "VT"\nbook_fees = true\n'
+                                'fees_journal = "BQS"\nfees_account = "627000"\n'
+                                'stripe_account = "512710"\n')
         status, stdout, stderr = self.check(
             "check", "--comptentra-url", self.sandbox.url, "--comptentra-key",
             self.sandbox.api_key,
@@ -95,6 +105,10 @@ class Reachable(CheckTest):
         self.assert_setting(settings, "config file", config, "default")
         self.assert_setting(settings, "ledger.vat_rate", "10", f"config file {config}")
         self.assert_setting(settings, "ledger.journal", "VT", f"config file {config}")
+        self.assert_setting(settings, "ledger.book_fees", "true", f"config file {config}")
+        self.assert_setting(settings, "ledger.fees_journal", "BQS", f"config file {config}")
+        self.assert_setting(settings, "ledger.fees_account", "627000", f"config file {config}")
+        self.assert_setting(settings, "ledger.stripe_account", "512710", f"config file {config}")
         self.assert_setting(settings, "stripe.api_base", self.stripe.url,
                             "environment STRIPE_API_BASE")
         self.assert_setting(settings, "stripe.api_key", "sk_test_…0042",
@@ -225,6 +239,16 @@ class JsonOutput(CheckTest):
         self.assertEqual(by_name["comptentra.url"]["source"], "environment COMPTENTRA_URL")
         self.assertEqual(by_name["ledger.journal"],
                          {"setting": "ledger.journal", "value": "VTE", "source": "default"})
+        self.assertEqual(by_name["ledger.book_fees"],
+                         {"setting": "ledger.book_fees", "value": "false", "source": "default"})
+        self.assertEqual(by_name["ledger.fees_journal"],
+                         {"setting": "ledger.fees_journal", "value": "BQ", "source": "default"})
+        self.assertEqual(by_name["ledger.fees_account"],
+                         {"setting": "ledger.fees_account", "value": "627800",
+                          "source": "default"})
+        self.assertEqual(by_name["ledger.stripe_account"],
+                         {"setting": "ledger.stripe_account", "value": "512700",
+                          "source": "default"})
         rest = objects[len(SETTINGS):]
         self.assertEqual(rest, [
             {"input": "stripe", "id": self.stripe.url, "status": "ok"},

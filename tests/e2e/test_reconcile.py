@@ -1,21 +1,24 @@
 """End-to-end tests of `stripe-comptentra reconcile`: Stripe (scripts/stripe-sandbox) against
 the books (scripts/comptentra-sandbox) over November 2026 in Paris. Hand-made books hold one
-or two differences of each kind, at the Paris midnights that bound the period too; --fix posts
-the missing entries only, once; clean books match; two runs exclude each other; usage and
-configuration errors; keys never printed; and 10,000 charges with 20 ms of latency."""
+or two differences of each kind, at the Paris midnights that bound the period too; credit
+notes are matched by their refund; --fix posts the missing entries only, once; clean books
+(sales and credit notes) match; two runs exclude each other; usage and configuration errors;
+keys never printed; and 10,000 charges and their refunds with 20 ms of latency."""
 
 import time
 import unittest
 from collections import Counter
 
-from backfill_support import (PERIOD, SINCE, UNTIL, _ClassOwner, bookable, in_period,
-                              json_results, libelle, new_comptentra_key, new_stripe_key, paris_day)
+from backfill_support import (PERIOD, SINCE, UNTIL, _ClassOwner, bookable, credit_note_libelle,
+                              expected_entries, hand_made_refund, in_period, json_results, libelle,
+                              list_pages, new_comptentra_key, new_stripe_key, paris_day,
+                              period_refunds, succeeded)
 from harness import _HOME as HARNESS_HOME
 from harness import ERROR_PREFIX, TempDir, lines, run
 from reconcile_support import (ID, LEFT_AFTER_FIX, PURCHASE, RUN_TIMEOUT, HandMadeBooks,
                                MemoryBooks, ReconcileTest, charge, csv_rows, hand_made_charges,
-                               json_report, log, paris_period, sale_entry, table_rows, wait_for,
-                               with_ids)
+                               json_report, log, paris_period, read_entries, sale_entry, scope,
+                               table_rows, utc, wait_for, with_ids)
 from sandbox import Listener, NO_PROXY, Sandbox
 from stripe_sandbox import StripeSandbox
 
@@ -37,7 +40,7 @@ class BooksWithDifferences(HandMadeBooks):
         created = {item["id"]: item["created"] for item in self.charges}
         self.assertEqual(paris_day(created[ID["after_start"]]), "2026-11-01")
         self.assertEqual(paris_day(created[ID["after_end"]]), "2026-12-01")
-        self.assertEqual((self.charge_count, self.entry_count), (10, 12))
+        self.assertEqual((self.charge_count, self.refund_count, self.entry_count), (10, 0, 12))
 
     def test_table_lists_each_difference_once(self):
         status, stdout, stderr = self.reconcile(self.stripe, self.books, *PERIOD)
@@ -59,7 +62,8 @@ class BooksWithDifferences(HandMadeBooks):
                 self.assertEqual(stderr, "")
                 items, summary = json_report(self, stdout)
                 self.assertEqual(summary, {"summary": {
-                    "charges": self.charge_count, "entries": self.entry_count, "missing": 2,
+                    "charges": self.charge_count, "refunds": self.refund_count,
+                    "entries": self.entry_count, "missing": 2,
                     "duplicate": 1, "mismatch": 3, "orphan": 4, "invalid": 0, "fixed": 0},
                     "exit_status": 1})
                 self.assertEqual([(item["kind"], item["charge"], item["date"], item["entry_ids"],
@@ -94,7 +98,8 @@ class BooksWithDifferences(HandMadeBooks):
         items, summary = json_report(self, stdout)
         # The entries counted are those read plus those posted.
         self.assertEqual(summary, {"summary": {
-            "charges": self.charge_count, "entries": self.entry_count + 2, "missing": 0,
+            "charges": self.charge_count, "refunds": self.refund_count,
+            "entries": self.entry_count + 2, "missing": 0,
             "duplicate": 1, "mismatch": 3, "orphan": 4, "invalid": 0, "fixed": 2},
             "exit_status": 1})
         rows = [(item["kind"], item["charge"], item["date"], item["entry_ids"]) for item in items]
@@ -169,9 +174,154 @@ class BooksWithDifferences(HandMadeBooks):
         self.assertEqual(self.books.stats()["posts"], 2)
 
 
+REFUNDED_SALE = "ch_RefundedSale0000000001"  # 2026-11-10, refunded twice in November
+OCTOBER_SALE = "ch_OctoberSale00000000001"  # 2026-10-10, refunded on 20 October
+UNKNOWN_REFUND = "re_UnknownToStripe0000001"  # a credit note of November names it
+REFUNDS = {  # name: (id, charge, created, amount in cents)
+    "matched": ("re_Matched000000000000001", REFUNDED_SALE, "2026-11-12T10:00:00Z", 1000),
+    "missing": ("re_Missing000000000000001", REFUNDED_SALE, "2026-11-20T10:00:00Z", 500),
+    "october": ("re_October000000000000001", OCTOBER_SALE, "2026-10-20T10:00:00Z", 3000),
+}
+
+
+class BooksWithCreditNotes(ReconcileTest):
+    """Credit notes are matched by their refund id: one matches; one is missing, and --fix
+    posts it once; one of a refund created before the period is dated inside it, so that
+    refund is looked up (GET /v1/refunds/{id}) and the date differs; one names a refund that
+    Stripe does not know: an orphan."""
+
+    def setUp(self):
+        charges = [charge(REFUNDED_SALE, "2026-11-10T10:00:00Z", 2500, email="sale@example.org"),
+                   charge(OCTOBER_SALE, "2026-10-10T10:00:00Z", 3000, email="oct@example.org")]
+        by_id = {item["id"]: item for item in charges}
+        refunds, transactions = [], []
+        for refund_id, charge_id, instant, amount in REFUNDS.values():
+            refund, transaction = hand_made_refund(refund_id, by_id[charge_id], utc(instant),
+                                                   amount)
+            refunds.append(refund)
+            transactions.append(transaction)
+        self.stripe = StripeSandbox(self, charges=charges, refunds=refunds,
+                                    transactions=transactions, api_key=new_stripe_key())
+        self.expected = expected_entries(self, self.stripe.expanded_charges(),
+                                         self.stripe.expanded_refunds())
+        self.initial = with_ids([
+            self.expected[libelle(REFUNDED_SALE)],  # its sale: matches
+            self.note("matched"),
+            {**self.note("october"), "date": "2026-11-05"},  # the refund is of 20 October
+            {**self.note("matched"), "libelle": credit_note_libelle(UNKNOWN_REFUND, REFUNDED_SALE),
+             "date": "2026-11-18"},
+        ])
+        self.books = Sandbox(self, api_key=new_comptentra_key(), entries=self.initial)
+        # What the summary counts: the charges and refunds created in the period (the October
+        # refund is only looked up) and the entries read.
+        self.charge_count = sum(1 for item in charges if in_period(item))
+        self.refund_count = len(period_refunds(self.stripe))
+        self.entry_count = len(read_entries(self.initial))
+        self.rows = [  # (kind, refund id, date, entry ids), in report order
+            ("missing", REFUNDS["missing"][0], "2026-11-20", []),
+            ("mismatch", REFUNDS["october"][0], "2026-10-20", [self.initial[2]["id"]]),
+            ("orphan", UNKNOWN_REFUND, "2026-11-18", [self.initial[3]["id"]]),
+        ]
+
+    def note(self, name):
+        """The credit note `entry` computes for the refund `name` of REFUNDS."""
+        refund_id, charge_id, _, _ = REFUNDS[name]
+        return self.expected[credit_note_libelle(refund_id, charge_id)]
+
+    def test_setup_has_each_case(self):
+        self.assertEqual(len(self.expected), 2 + len(REFUNDS))
+        self.assertEqual((self.charge_count, self.refund_count, self.entry_count), (1, 2, 4))
+        self.assertEqual(self.note("october")["date"], "2026-10-20")
+        self.assertEqual(self.note("missing")["lignes"][-1],
+                         {"compte": "411000", "tiers_email": "sale@example.org",
+                          "debit_cents": 0, "credit_cents": 500})
+
+    def test_credit_notes_are_matched_by_their_refund(self):
+        status, stdout, stderr = self.reconcile(self.stripe, self.books, *PERIOD,
+                                                json_output=True)
+        self.assertEqual((status, stderr), (1, ""))
+        items, summary = json_report(self, stdout)
+        self.assertEqual([(item["kind"], item["charge"], item["date"], item["entry_ids"])
+                          for item in items], self.rows)
+        missing, mismatch, orphan = items
+        self.assertEqual((missing["expected"], missing["found"]), (self.note("missing"), []))
+        self.assertRegex(missing["reason"], r"^no entry for \d+\.\d\d EUR$")
+        self.assertEqual((mismatch["expected"], mismatch["found"]),
+                         (self.note("october"), [self.initial[2]]))
+        self.assertEqual(mismatch["reason"], "date 2026-10-20 expected, 2026-11-05 found")
+        self.assertEqual((orphan["expected"], orphan["found"]), (None, [self.initial[3]]))
+        self.assertTrue(orphan["reason"], orphan)
+        counts = dict(summary["summary"])
+        for key in ("charges", "refunds"):  # see test_summary_counts_the_period_s_objects
+            counts.pop(key)
+        self.assertEqual(counts, {"entries": self.entry_count, "missing": 1, "duplicate": 0,
+                                  "mismatch": 1, "orphan": 1, "invalid": 0, "fixed": 0})
+        self.assertEqual(summary["exit_status"], 1)
+        stats = self.stripe.stats()
+        # One page of charges, one of refunds, then the two refunds of the unclaimed credit
+        # notes looked up one by one.
+        self.assertEqual(stats["list_requests"], list_pages(1) + list_pages(2))
+        self.assertEqual(stats["requests"], stats["list_requests"] + 2)
+        self.assertEqual(self.books.entries(), self.initial)
+        self.assertEqual(self.books.stats()["posts"], 0)
+
+    def test_summary_counts_the_period_s_objects(self):
+        """The charges and the refunds created in the period; a refund looked up for an
+        unclaimed credit note is not one of them."""
+        with self.subTest("table"):
+            status, stdout, stderr = self.reconcile(self.stripe, self.books, *PERIOD)
+            self.assertEqual((status, stderr), (1, ""))
+            rows, summary = table_rows(self, stdout)
+            self.assertEqual([row[:4] for row in rows],
+                             [(kind, object_id, day, ", ".join(ids) or "-")
+                              for kind, object_id, day, ids in self.rows])
+            self.assertEqual(summary, f"{SINCE} to {UNTIL}: 3 differences (1 missing, 1 mismatch, "
+                                      "1 orphan) over " + scope(self.charge_count,
+                                                                self.refund_count,
+                                                                self.entry_count))
+        with self.subTest("json"):
+            status, stdout, stderr = self.reconcile(self.stripe, self.books, *PERIOD,
+                                                    json_output=True)
+            self.assertEqual(status, 1, stderr)
+            summary = json_report(self, stdout)[1]["summary"]
+            self.assertEqual((summary["charges"], summary["refunds"], summary["entries"]),
+                             (self.charge_count, self.refund_count, self.entry_count))
+
+    def test_fix_posts_the_missing_credit_note_once(self):
+        status, stdout, stderr = self.reconcile(self.stripe, self.books, *PERIOD, "--fix",
+                                                json_output=True)
+        self.assertEqual(status, 1, stderr)
+        stored = self.books.entries()
+        self.assertEqual(stored[:len(self.initial)], self.initial, "an entry was edited or deleted")
+        self.assertEqual([{key: value for key, value in entry.items() if key != "id"}
+                          for entry in stored[len(self.initial):]], [self.note("missing")])
+        self.assertEqual(self.books.stats()["posts"], 1)
+        items, summary = json_report(self, stdout)
+        posted = stored[-1]["id"]
+        self.assertEqual([(item["kind"], item["charge"], item["entry_ids"], item.get("status"))
+                          for item in items],
+                         [(kind, object_id, [posted] if kind == "missing" else ids,
+                           "posted" if kind == "missing" else None)
+                          for kind, object_id, _, ids in self.rows])
+        self.assertEqual((summary["summary"]["missing"], summary["summary"]["fixed"],
+                          summary["summary"]["entries"]), (0, 1, self.entry_count + 1))
+        after_first = self.books.entries()
+
+        status, stdout, stderr = self.reconcile(self.stripe, self.books, *PERIOD, "--fix",
+                                                json_output=True)
+        self.assertEqual(status, 1, stderr)
+        items, summary = json_report(self, stdout)
+        self.assertEqual([item["kind"] for item in items], ["mismatch", "orphan"])
+        self.assertEqual((summary["summary"]["missing"], summary["summary"]["fixed"]), (0, 0))
+        self.assertEqual(self.books.entries(), after_first, "the second --fix changed the books")
+        self.assertEqual(self.books.stats()["posts"], 1, "the second --fix posted")
+        counts = Counter(entry["libelle"] for entry in self.books.entries())
+        self.assertEqual(counts[self.note("missing")["libelle"]], 1)
+
+
 class CleanBooks(ReconcileTest):
-    """200 generated charges of November 2026 (every status, currency and VAT rate), booked
-    once by backfill: the books match."""
+    """200 generated charges of November 2026 (every status, currency and VAT rate) and their
+    refunds, booked once by backfill (sales and credit notes): the books match."""
 
     @classmethod
     def setUpClass(cls):
@@ -181,24 +331,35 @@ class CleanBooks(ReconcileTest):
         cls.books = Sandbox(_ClassOwner(cls), api_key=new_comptentra_key())
         cls.backfill_result = run(["--json", "backfill", *PERIOD],
                                   env={**cls.stripe.env(), **cls.books.env()}, timeout=120)
+        cls.charge_count = sum(1 for item in cls.stripe.charges() if in_period(item))
+        cls.refunds = period_refunds(cls.stripe)
         cls.bookable = sum(1 for item in cls.stripe.charges() if bookable(item))
+        cls.credit_notes = sum(1 for item in cls.refunds if succeeded(item))
+        cls.entries = cls.bookable + cls.credit_notes  # a sale or a credit note each
+
+    def match_line(self):
+        return (f"{SINCE} to {UNTIL}: the books match Stripe "
+                f"({scope(self.charge_count, len(self.refunds), self.entries)})\n")
 
     def test_backfilled_books_match(self):
         self.assertEqual(self.backfill_result[0], 0, self.backfill_result[2])
-        self.assertEqual(len(self.books.entries()), self.bookable)
+        self.assertEqual(self.charge_count, 200)
+        self.assertGreater(self.credit_notes, 0, "no refund to reconcile")
+        self.assert_books_match(self.books, expected_entries(
+            self, self.stripe.expanded_charges(), self.refunds))
+        self.assertEqual(len(self.books.entries()), self.entries)
         status, stdout, stderr = self.reconcile(self.stripe, self.books, *PERIOD)
         self.assertEqual((status, stderr), (0, ""))
-        self.assertEqual(stdout, f"{SINCE} to {UNTIL}: the books match Stripe (200 charges and "
-                                 f"{self.bookable} entries)\n")
+        self.assertEqual(stdout, self.match_line())
         status, stdout, stderr = self.reconcile(self.stripe, self.books, *PERIOD, json_output=True)
         self.assertEqual((status, stderr), (0, ""))
         self.assertEqual(json_report(self, stdout), ([], {"summary": {
-            "charges": 200, "entries": self.bookable, "missing": 0, "duplicate": 0, "mismatch": 0,
-            "orphan": 0, "invalid": 0, "fixed": 0}, "exit_status": 0}))
+            "charges": self.charge_count, "refunds": len(self.refunds), "entries": self.entries,
+            "missing": 0, "duplicate": 0, "mismatch": 0, "orphan": 0, "invalid": 0, "fixed": 0},
+            "exit_status": 0}))
         status, stdout, stderr = self.reconcile(self.stripe, self.books, *PERIOD, "--format", "csv")
         self.assertEqual((status, stdout), (0, "kind,charge,date,entry_ids,detail\n"))
-        self.assertEqual(stderr, f"{SINCE} to {UNTIL}: the books match Stripe (200 charges and "
-                                 f"{self.bookable} entries)\n")
+        self.assertEqual(stderr, self.match_line())
 
     def test_quiet_prints_nothing(self):
         for args, json_output in ((("-q",), False), (("-q",), True), (("--quiet",), False),
@@ -215,8 +376,12 @@ class CleanBooks(ReconcileTest):
                                                 json_output=True)
         self.assertEqual(status, 0, stderr)
         items, summary = json_report(self, stdout)
-        self.assertEqual(summary["summary"]["fixed"], self.bookable)
+        self.assertEqual(summary["summary"]["fixed"], self.entries)
         self.assertEqual({item["status"] for item in items}, {"posted"})
+        self.assertEqual({item["kind"] for item in items}, {"missing"})
+        self.assertEqual(Counter(item["charge"] for item in items),
+                         Counter([item["id"] for item in self.stripe.charges() if bookable(item)]
+                                 + [item["id"] for item in self.refunds if succeeded(item)]))
         strip = lambda entry: {k: v for k, v in entry.items() if k != "id"}  # noqa: E731
         self.assertCountEqual([strip(entry) for entry in books.entries()],
                               [strip(entry) for entry in self.books.entries()])
@@ -232,7 +397,7 @@ class OverlappingRuns(ReconcileTest):
         self.stripe = StripeSandbox(self, "--latency-ms", SLOW_STRIPE_MS, charges=failed,
                                     api_key=new_stripe_key())
         self.books = Sandbox(self, api_key=new_comptentra_key())
-        self.match = f"{SINCE} to {UNTIL}: the books match Stripe (2 charges and 0 entries)\n"
+        self.match = f"{SINCE} to {UNTIL}: the books match Stripe ({scope(2, 0, 0)})\n"
 
     def test_second_run_exits_75_naming_the_first(self):
         lock = self.tmp.path / "reconcile.lock"
@@ -250,9 +415,10 @@ class OverlappingRuns(ReconcileTest):
 
         self.assertEqual(first.wait(timeout=RUN_TIMEOUT), 0, err.read_text())
         self.assertEqual((out.read_text(), err.read_text()), (self.match, ""))
-        # The second run stopped before any request: one page of books, one of charges.
+        # The second run stopped before any request: one page of books, one of charges and
+        # one of refunds (there are none), all from the first run.
         self.assertEqual(self.books.stats()["requests"], 1)
-        self.assertEqual(self.stripe.stats()["requests"], 1)
+        self.assertEqual(self.stripe.stats()["requests"], list_pages(2) + list_pages(0))
         status, stdout, stderr = self.reconcile(self.stripe, self.books, *PERIOD, "--lock", lock)
         self.assertEqual((status, stdout, stderr), (0, self.match, ""), "the lock was kept")
 
@@ -365,6 +531,28 @@ class UsageAndConfiguration(ReconcileTest):
                                  r"and 1 entry; 1 missing entry posted\n$")
         self.assertEqual([entry["libelle"] for entry in books.entries()], [libelle(ID["missing"])])
 
+    def test_unreadable_refund_is_invalid_and_exits_65(self):
+        missing = [item for item in hand_made_charges() if item["id"] == ID["missing"]]
+        bad, transaction = hand_made_refund("re_BadAmount000000000001", missing[0],
+                                            utc("2026-11-16T10:00:00Z"), 500)
+        bad["amount"] = "5.00"  # not an integer: the refund cannot be read
+        stripe = StripeSandbox(self, charges=missing, refunds=[bad], transactions=[transaction],
+                               api_key=new_stripe_key())
+        books = Sandbox(self, api_key=new_comptentra_key())
+        status, stdout, stderr = self.reconcile(stripe, books, *PERIOD, "--fix", "--format", "csv")
+        self.assertEqual(status, 65, stderr)
+        rows = csv_rows(self, stdout)
+        self.assertEqual([row[:4] for row in rows], [
+            ("missing", ID["missing"], "2026-11-15", "ECR-000001"),
+            ("invalid", "re_BadAmount000000000001", "", "")])
+        self.assertIn("amount", rows[1][4])
+        # The one charge listed is counted whatever the refund; the unreadable refund may or
+        # may not count among the refunds (as an unreadable charge does not count).
+        self.assertRegex(stderr, rf"^{SINCE} to {UNTIL}: 1 difference \(1 invalid\) over "
+                                 rf"{len(missing)} charge(, 1 refund)? and 1 entry; "
+                                 r"1 missing entry posted\n$")
+        self.assertEqual([entry["libelle"] for entry in books.entries()], [libelle(ID["missing"])])
+
     def test_stopped_run_does_not_say_the_books_match(self):
         stripe = StripeSandbox(self, charges=hand_made_charges(), api_key=new_stripe_key())
         books = Sandbox(self, api_key=new_comptentra_key())
@@ -390,7 +578,8 @@ class UsageAndConfiguration(ReconcileTest):
 
 
 class TenThousandCharges(ReconcileTest):
-    """10,000 generated charges booked by one backfill, then reconciled, with 20 ms of latency
+    """10,000 generated charges and their refunds booked by one backfill (sales and credit
+    notes), then reconciled, with 20 ms of latency
     on every request of both sandboxes (the books in memory: see MemoryBooks). The backfill
     runs with --max-rps 1000 to be quick, the reconcile with its defaults (20 Stripe requests
     a second with a test key). The elapsed time and the requests of the reconcile go to
@@ -402,16 +591,19 @@ class TenThousandCharges(ReconcileTest):
                                api_key=new_stripe_key())
         books = MemoryBooks(self, new_comptentra_key(), "--latency-ms", "20")
         charges = stripe.charges()
+        refunds = period_refunds(stripe)
         bookable_count = sum(1 for item in charges if bookable(item))
+        entry_count = bookable_count + sum(1 for item in refunds if succeeded(item))
         self.assertEqual(len(charges), SCALE_COUNT)
+        self.assertGreater(entry_count, bookable_count, "no refund to book")
         env = {**stripe.env(), **books.env()}
         started = time.monotonic()
         status, stdout, stderr = run(["--json", "backfill", *PERIOD, "--concurrency", "8",
                                       "--max-rps", "1000"], env=env, timeout=SCALE_TIMEOUT)
         log("10,000 charges, backfill before the reconcile", f"{time.monotonic() - started:.1f} s")
         self.assertEqual(status, 0, stderr[-3000:])
-        self.assertEqual(json_results(stdout)[1]["summary"]["posted"], bookable_count)
-        self.assertEqual(books.stats()["entries"], bookable_count)
+        self.assertEqual(json_results(stdout)[1]["summary"]["posted"], entry_count)
+        self.assertEqual(books.stats()["entries"], entry_count)
 
         stripe_before, books_before = stripe.stats(), books.stats()
         started = time.monotonic()
@@ -426,10 +618,12 @@ class TenThousandCharges(ReconcileTest):
             f"{stripe_requests} Stripe requests, {books_requests} Comptentra requests")
         self.assertEqual((status, stderr), (0, ""), stdout[-3000:])
         self.assertEqual(json_report(self, stdout), ([], {"summary": {
-            "charges": SCALE_COUNT, "entries": bookable_count, "missing": 0, "duplicate": 0,
-            "mismatch": 0, "orphan": 0, "invalid": 0, "fixed": 0}, "exit_status": 0}))
-        self.assertEqual(stripe_requests, SCALE_COUNT // 100, "one list page per 100 charges")
-        self.assertEqual(books_requests, -(-bookable_count // 100), "one page per 100 entries")
+            "charges": SCALE_COUNT, "refunds": len(refunds), "entries": entry_count,
+            "missing": 0, "duplicate": 0, "mismatch": 0, "orphan": 0, "invalid": 0, "fixed": 0},
+            "exit_status": 0}))
+        self.assertEqual(stripe_requests, list_pages(SCALE_COUNT) + list_pages(len(refunds)),
+                         "one list page per 100 charges, then per 100 refunds")
+        self.assertEqual(books_requests, -(-entry_count // 100), "one page per 100 entries")
         self.assertEqual(books_after["posts"], books_before["posts"])
         self.assertLess(seconds, SCALE_RECONCILE_LIMIT)
 

@@ -170,10 +170,12 @@ TEST(LoadConfigFile, RejectsAFileThatCannotBeRead) {
 TEST(KnownConfigKeys, AreTheDocumentedKeys) {
     Values keys = known_config_keys();
     std::sort(keys.begin(), keys.end());
-    EXPECT_EQ(keys, (Values{"comptentra.api_key", "comptentra.url", "ledger.customer_account",
-                            "ledger.journal", "ledger.sales_account", "ledger.timezone",
-                            "ledger.vat_account", "ledger.vat_rate", "stripe.api_base",
-                            "stripe.api_key", "stripe.webhook_secret"}));
+    EXPECT_EQ(keys, (Values{"comptentra.api_key", "comptentra.url", "ledger.book_fees",
+                            "ledger.customer_account", "ledger.fees_account",
+                            "ledger.fees_journal", "ledger.journal", "ledger.sales_account",
+                            "ledger.stripe_account", "ledger.timezone", "ledger.vat_account",
+                            "ledger.vat_rate", "stripe.api_base", "stripe.api_key",
+                            "stripe.webhook_secret"}));
 }
 
 } // namespace

@@ -73,7 +73,7 @@ std::vector<EntryLine> lines(Cents ttc, Cents ht, Cents tva,
 TEST(DecideEntry, BooksACapturedSucceededCharge) {
     const auto decision = decide(a_charge());
     EXPECT_EQ(decision.disposition, Disposition::book);
-    EXPECT_EQ(decision.charge_id, "ch_3QxY");
+    EXPECT_EQ(decision.object_id, "ch_3QxY");
     ASSERT_TRUE(decision.entry.has_value());
     const Entry expected{CivilDate{2026, 11, 30}, "VTE", "Paiement Stripe ch_3QxY",
                          lines(12000, 10000, 2000)};
@@ -88,7 +88,7 @@ TEST(DecideEntry, BooksTheDocumentedSplits) {
 TEST(DecideEntry, BooksTheChargeOfAChargeSucceededEvent) {
     const auto decision = decide_entry(StripeObject{an_event(a_charge())}, default_ledger());
     EXPECT_EQ(decision.disposition, Disposition::book);
-    EXPECT_EQ(decision.charge_id, "ch_3QxY");
+    EXPECT_EQ(decision.object_id, "ch_3QxY");
     ASSERT_TRUE(decision.entry.has_value());
     EXPECT_EQ(decision.entry->libelle, "Paiement Stripe ch_3QxY");
 }
@@ -126,7 +126,7 @@ TEST(DecideEntry, SkipsChargesThatAreNotCapturedSales) {
         charge.status = status;
         const auto decision = decide(charge);
         expect_skip(decision);
-        EXPECT_EQ(decision.charge_id, "ch_3QxY");
+        EXPECT_EQ(decision.object_id, "ch_3QxY");
     }
 }
 
@@ -196,7 +196,7 @@ TEST(DecideEntry, IsInvalidForABadTvaRate) {
         charge.tva_rate = rate;
         const auto decision = decide(charge);
         expect_invalid(decision, "tva_rate");
-        EXPECT_EQ(decision.charge_id, "ch_3QxY");
+        EXPECT_EQ(decision.object_id, "ch_3QxY");
     }
 }
 
@@ -281,14 +281,20 @@ TEST(DecideEntry, IsInvalidForAForeignChargeWithoutItsBalanceTransaction) {
     charge.currency = "usd";
     const auto decision = decide(charge);
     expect_invalid(decision, "usd");
-    EXPECT_EQ(decision.charge_id, "ch_3QxY");
+    EXPECT_EQ(decision.object_id, "ch_3QxY");
 }
 
 TEST(DecideEntry, BooksAForeignChargeAtItsEuroSettlementAmount) {
     Charge charge = a_charge(13000);
     charge.currency = "usd";
     charge.balance_transaction = BalanceTransaction{"txn_1", 12000, 380, "eur"};
-    EXPECT_EQ(booked(charge).lines, lines(12000, 10000, 2000));
+    std::vector<EntryLine> expected = lines(12000, 10000, 2000);
+    expected[0].foreign = 13000; // the amounts paid in dollars, split at the same rate
+    expected[1].foreign = 10833;
+    expected[2].foreign = 2167;
+    const Entry entry = booked(charge);
+    EXPECT_EQ(entry.lines, expected);
+    EXPECT_EQ(entry.foreign_currency, "usd");
 }
 
 TEST(DecideEntry, IsInvalidForAChargeSettledInAnotherCurrency) {

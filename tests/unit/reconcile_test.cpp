@@ -95,16 +95,16 @@ json an_unbookable_charge(const std::string& id, std::int64_t created) {
 }
 
 // The charge as the reconcile command lists it: its Paris day and its entry decision.
-ListedCharge listed(const json& document) {
+ListedObject listed(const json& document) {
     const StripeObject object = parse_stripe_object(document, "test.json");
     const std::int64_t created = std::get<Charge>(object).created;
-    return ListedCharge{default_ledger().time_zone.day_of(created),
+    return ListedObject{default_ledger().time_zone.day_of(created),
                         decide_entry(object, default_ledger()), created};
 }
 
 // The entry computed for a bookable charge.
 Entry expected_entry(const json& document) {
-    const ListedCharge charge = listed(document);
+    const ListedObject charge = listed(document);
     EXPECT_EQ(charge.decision.disposition, Disposition::book) << charge.decision.reason;
     return charge.decision.entry.value_or(Entry{});
 }
@@ -456,10 +456,10 @@ TEST(ReconcileEntryDifferences, GivesOnlyTheProblemOfAnUnreadableEntry) {
 // --------------------------------------------------------------------------
 
 TEST(ReconcileCharges, AreBookedAsTheEntryRulesSay) {
-    const ListedCharge charge = listed(a_charge("ch_1", k_nov_30, 1000));
+    const ListedObject charge = listed(a_charge("ch_1", k_nov_30, 1000));
     EXPECT_EQ(charge.day, (CivilDate{2026, 11, 30}));
     EXPECT_EQ(charge.created, k_nov_30);
-    EXPECT_EQ(charge.decision.charge_id, "ch_1");
+    EXPECT_EQ(charge.decision.object_id, "ch_1");
     ASSERT_TRUE(charge.decision.entry.has_value());
     EXPECT_EQ(*charge.decision.entry, a_sale());
     EXPECT_EQ(listed(a_failed_charge("ch_2", k_nov_12)).decision.disposition, Disposition::skip);
@@ -525,7 +525,7 @@ TEST(Reconciliation, DatesAChargeByItsDayInTheBooksZone) {
 }
 
 TEST(Reconciliation, TakesTheDateOfADifferenceFromTheListedDay) {
-    ListedCharge charge = listed(a_charge("ch_late", k_nov_30_late));
+    ListedObject charge = listed(a_charge("ch_late", k_nov_30_late));
     charge.day = CivilDate{2026, 11, 29};
     Reconciliation reconciliation(k_first, k_last);
     const auto difference = reconciliation.check_charge(charge);
@@ -625,7 +625,7 @@ TEST(Reconciliation, FindsNothingForASkippedChargeWithoutEntry) {
 
 TEST(Reconciliation, ReportsAChargeWhoseEntryCannotBeComputedAsInvalid) {
     const json charge = an_unbookable_charge("ch_usd", k_nov_12);
-    const ListedCharge usd = listed(charge);
+    const ListedObject usd = listed(charge);
     for (const bool with_entry : {false, true}) {
         Reconciliation reconciliation(k_first, k_last);
         if (with_entry) {

@@ -27,10 +27,12 @@ constexpr std::string_view k_hidden_parts[] = {"StripeSECRETvalue", "ComptentraS
 
 const std::vector<std::string>& expected_keys() {
     static const std::vector<std::string> keys = {
-        "config file",        "stripe.webhook_secret",   "stripe.api_key",
-        "stripe.api_base",    "comptentra.api_key",      "comptentra.url",
-        "ledger.journal",     "ledger.customer_account", "ledger.sales_account",
-        "ledger.vat_account", "ledger.vat_rate",         "ledger.timezone"};
+        "config file",           "stripe.webhook_secret",   "stripe.api_key",
+        "stripe.api_base",       "comptentra.api_key",      "comptentra.url",
+        "ledger.journal",        "ledger.customer_account", "ledger.sales_account",
+        "ledger.vat_account",    "ledger.fees_journal",     "ledger.fees_account",
+        "ledger.stripe_account", "ledger.vat_rate",         "ledger.book_fees",
+        "ledger.timezone"};
     return keys;
 }
 
@@ -54,7 +56,11 @@ std::string full_config() {
            "sales_account = \"706100\"\n"
            "vat_account = \"445710\"\n"
            "vat_rate = 5.5\n"
-           "timezone = \"America/New_York\"\n";
+           "timezone = \"America/New_York\"\n"
+           "book_fees = true\n"
+           "fees_journal = \"BNQ\"\n"
+           "fees_account = \"627000\"\n"
+           "stripe_account = \"512STR\"\n";
 }
 
 Settings resolve(const SettingFlags& flags, Variables variables = {}) {
@@ -208,6 +214,11 @@ TEST(SettingsOrigin, NamesTheConfigFile) {
     EXPECT_EQ(origin(settings, "ledger.journal").value, "VT");
     EXPECT_EQ(origin(settings, "ledger.customer_account").value, "411STRIPE");
     EXPECT_EQ(origin(settings, "ledger.timezone").value, "America/New_York");
+    EXPECT_EQ(origin(settings, "ledger.book_fees").value, "true");
+    EXPECT_TRUE(settings.ledger.book_fees);
+    EXPECT_EQ(settings.ledger.fees_journal, "BNQ");
+    EXPECT_EQ(settings.ledger.fees_account, "627000");
+    EXPECT_EQ(settings.ledger.stripe_account, "512STR");
     expect_secret_values_redacted(settings);
 }
 
