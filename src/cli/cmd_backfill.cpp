@@ -5,6 +5,7 @@
 #include "cli/report.h"
 #include "core/entry.h"
 #include "io/comptentra_client.h"
+#include "io/interrupt.h"
 #include "io/stripe_client.h"
 #include "io/work_queue.h"
 
@@ -166,6 +167,7 @@ class Backfill {
         if (m_stopping) {
             throw Stopped{};
         }
+        stop_if_interrupted("while listing Stripe");
         ItemResult result;
         result.input = "stripe";
         std::vector<EntryDecision> decisions;
@@ -237,6 +239,12 @@ class Backfill {
         ComptentraClient books(http, comptentra_config(), m_waiter, m_diagnostics);
         while (auto job = m_queue.pop()) {
             ItemResult& result = job->result;
+            if (interrupted()) { // the job is left for the next run, like those still queued
+                stop(Error(ExitStatus::interrupted, "interrupted while posting",
+                           "nothing is stored twice: run the same command again to finish"));
+                m_queue.abandon();
+                return;
+            }
             try {
                 const std::string& key = job->idempotency_key;
                 const BookResult booked = m_indexed && !job->look_up_first
@@ -343,6 +351,7 @@ CommandRunner add_backfill_command(CLI::App& app, Context& context) {
                         "a FEC of what the books hold is exported from Comptentra itself");
         }
         const Settings settings = context.settings();
+        const InterruptGuard interrupt_guard;
         return Backfill(*options, settings, context).run();
     };
 }

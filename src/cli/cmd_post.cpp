@@ -5,6 +5,7 @@
 #include "core/entry.h"
 #include "io/comptentra_client.h"
 #include "io/inputs.h"
+#include "io/interrupt.h"
 
 #include <fmt/format.h>
 
@@ -34,6 +35,11 @@ class Poster {
           m_policy(std::move(policy)), m_settlement(settlement) {}
 
     void item(const InputItem& item) {
+        if (interrupted()) {
+            throw BatchStopped{Error(ExitStatus::interrupted,
+                                     fmt::format("interrupted before {}", item.label),
+                                     "nothing is stored twice: run the same command again")};
+        }
         if (m_policy) {
             ItemResult checked = check_signature(item, m_options.signature, *m_policy);
             if (checked.exit != ExitStatus::ok) {
@@ -113,6 +119,7 @@ class Poster {
 };
 
 int run_post(const PostOptions& options, const Context& context) {
+    const InterruptGuard interrupt_guard;
     const Settings settings = context.settings();
     std::optional<VerifyPolicy> policy;
     if (options.verify) {
@@ -146,8 +153,7 @@ int run_post(const PostOptions& options, const Context& context) {
             options.paths, context.in, [&](InputItem& item) { poster.item(item); },
             [&](const std::string& input, const Error& error) { reporter.problem(input, error); });
     } catch (const BatchStopped& stopped) {
-        print_error(context.err, fmt::format("stopped: {}", stopped.error.what()),
-                    stopped.error.hint());
+        reporter.fatal(stopped.error);
     }
     return reporter.finish();
 }

@@ -4,6 +4,7 @@
 #include "cli/report.h"
 #include "core/reconcile.h"
 #include "io/comptentra_client.h"
+#include "io/interrupt.h"
 #include "io/run_lock.h"
 #include "io/stripe_client.h"
 
@@ -106,6 +107,7 @@ class Reconcile {
                                          {}},
                             m_waiter, m_diagnostics);
         const auto check = [this](const nlohmann::json& document) {
+            stop_if_interrupted("while listing Stripe");
             if (auto listed = read_object(document)) {
                 add(m_reconciliation.check_charge(*listed));
             }
@@ -205,6 +207,7 @@ class Reconcile {
             ComptentraClient books(http, comptentra_config(), m_waiter, m_diagnostics);
             for (std::size_t i = next++; i < missing.size() && !stopping; i = next++) {
                 try {
+                    stop_if_interrupted("while posting the missing entries");
                     post(books, *missing[i]);
                 } catch (const Error& error) {
                     const std::lock_guard guard(mutex);
@@ -298,6 +301,7 @@ CommandRunner add_reconcile_command(CLI::App& app, Context& context) {
                     "  stripe-comptentra reconcile --last 24h --fix --format csv");
     return [options, &context] {
         const Settings settings = context.settings();
+        const InterruptGuard interrupt_guard;
         return Reconcile(*options, settings, context).run();
     };
 }

@@ -8,15 +8,16 @@ namespace sc {
 /// The process exit statuses of the command-line contract.
 enum class ExitStatus : int {
     ok = 0,
-    negative = 1,    ///< a negative answer: bad signature, differences found
-    usage = 2,       ///< the command line is wrong
-    data_error = 65, ///< an input is malformed or unsupported
-    no_input = 66,   ///< an input file is missing or unreadable
-    refused = 69,    ///< a remote API refused a request
-    internal = 70,   ///< a bug or an unexpected condition
-    temporary = 75,  ///< a temporary failure: run again later
-    permission = 77, ///< authentication or permission refused
-    config = 78,     ///< the configuration is missing or invalid
+    negative = 1,      ///< a negative answer: bad signature, differences found
+    usage = 2,         ///< the command line is wrong
+    data_error = 65,   ///< an input is malformed or unsupported
+    no_input = 66,     ///< an input file is missing or unreadable
+    refused = 69,      ///< a remote API refused a request
+    internal = 70,     ///< a bug or an unexpected condition
+    temporary = 75,    ///< a temporary failure: run again later
+    permission = 77,   ///< authentication or permission refused
+    config = 78,       ///< the configuration is missing or invalid
+    interrupted = 130, ///< stopped by SIGINT or SIGTERM
 };
 
 /// The integer value of an exit status.

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <unordered_set>
 
 namespace sc {
 namespace {
@@ -339,6 +340,30 @@ std::string describe_json_error(const json::exception& error) {
     return printable(message);
 }
 
+// The keys of one JSON object: a short list searched in place, a hash set once it is long.
+class KeySet {
+  public:
+    /// Adds the key; false when it was there already.
+    bool insert(const std::string& key) {
+        if (!m_many.empty()) {
+            return m_many.insert(key).second;
+        }
+        if (std::find(m_few.begin(), m_few.end(), key) != m_few.end()) {
+            return false;
+        }
+        m_few.push_back(key);
+        if (m_few.size() > k_few) {
+            m_many.insert(m_few.begin(), m_few.end());
+        }
+        return true;
+    }
+
+  private:
+    static constexpr std::size_t k_few = 16;
+    std::vector<std::string> m_few;
+    std::unordered_set<std::string> m_many;
+};
+
 // Stops the SAX parse at the top-level "id" so that the rest of the document is never read.
 class IdPeeker final : public nlohmann::json_sax<json> {
   public:
@@ -413,11 +438,35 @@ StripeObject parse_stripe_object(const nlohmann::json& document, std::string_vie
 
 StripeObject parse_stripe_json(std::string_view text, std::string_view input) {
     json document;
+    // The keys of each object being read, innermost last: a key given twice makes the document
+    // ambiguous (parsers disagree on which value wins), so it is refused.
+    std::vector<KeySet> keys;
+    std::optional<std::string> duplicate;
+    const json::parser_callback_t watch = [&keys, &duplicate](int /*depth*/,
+                                                              json::parse_event_t event,
+                                                              json& parsed) {
+        if (event == json::parse_event_t::object_start) {
+            keys.emplace_back();
+        } else if (event == json::parse_event_t::object_end && !keys.empty()) {
+            keys.pop_back();
+        } else if (event == json::parse_event_t::key && !keys.empty() && !duplicate) {
+            const auto& key = parsed.get_ref<const std::string&>();
+            if (!keys.back().insert(key)) {
+                duplicate = key;
+            }
+        }
+        return true;
+    };
     try {
-        document = json::parse(text);
+        document = json::parse(text, watch);
     } catch (const json::exception& error) {
         throw Error(ExitStatus::data_error,
                     fmt::format("{}: malformed JSON: {}", input, describe_json_error(error)));
+    }
+    if (duplicate) {
+        throw Error(ExitStatus::data_error,
+                    fmt::format("{}: the key '{}' appears twice in one object", input,
+                                printable(*duplicate)));
     }
     return parse_stripe_object(document, input);
 }

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/http_headers.h"
+#include "core/redact.h"
 
 #include <curl/curl.h>
 #include <fmt/format.h>
@@ -60,9 +61,35 @@ TransportFailure classify(CURLcode code) {
         return TransportFailure::not_sent;
     case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_URL_MALFORMAT:
+    case CURLE_PEER_FAILED_VERIFICATION: // the server is not who it claims: never retried
+    case CURLE_SSL_CACERT_BADFILE:
         return TransportFailure::refused;
     default:
         return TransportFailure::ambiguous;
+    }
+}
+
+// Replaces in a response body the credentials the request carried, in case the server quotes
+// them back in an error message that is then printed.
+void hide_credentials(const HttpRequest& request, std::string& body) {
+    constexpr std::string_view k_bearer = "Bearer ";
+    constexpr std::size_t k_shortest_secret = 8;
+    for (const auto& [name, value] : request.headers) {
+        if (!iequals(name, "Authorization") && !iequals(name, "X-API-Key")) {
+            continue;
+        }
+        std::string_view secret = value;
+        if (secret.starts_with(k_bearer)) {
+            secret.remove_prefix(k_bearer.size());
+        }
+        if (secret.size() < k_shortest_secret) {
+            continue;
+        }
+        const std::string shown = redact(secret);
+        for (auto at = body.find(secret); at != std::string::npos;
+             at = body.find(secret, at + shown.size())) {
+            body.replace(at, secret.size(), shown);
+        }
     }
 }
 
@@ -239,6 +266,8 @@ HttpResult CurlHttpClient::send(const HttpRequest& request) {
     curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L); // libcurl's defaults, set so they stay
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, m_handle->error.data());
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
@@ -275,6 +304,7 @@ HttpResult CurlHttpClient::send(const HttpRequest& request) {
         return result;
     }
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &result.status);
+    hide_credentials(request, result.body);
     return result;
 }
 

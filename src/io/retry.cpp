@@ -1,5 +1,7 @@
 #include "io/retry.h"
 
+#include "io/interrupt.h"
+
 #include <algorithm>
 #include <charconv>
 #include <thread>
@@ -7,7 +9,15 @@
 namespace sc {
 
 void SteadyWaiter::wait(Milliseconds duration) {
-    std::this_thread::sleep_for(duration);
+    // In slices, so that an interrupted run does not sit out a long backoff.
+    constexpr Milliseconds k_slice{100};
+    const auto end = std::chrono::steady_clock::now() + duration;
+    for (auto now = std::chrono::steady_clock::now(); now < end;
+         now = std::chrono::steady_clock::now()) {
+        stop_if_interrupted("while waiting to retry");
+        std::this_thread::sleep_for(
+            std::min<Milliseconds>(k_slice, std::chrono::duration_cast<Milliseconds>(end - now)));
+    }
 }
 
 std::chrono::steady_clock::time_point SteadyWaiter::now() {

@@ -27,7 +27,7 @@ class Waiter {
     virtual std::chrono::steady_clock::time_point now() = 0;
 };
 
-/// The real clock.
+/// The real clock. A wait throws Error (130) once the run is interrupted (see interrupt.h).
 class SteadyWaiter final : public Waiter {
   public:
     void wait(Milliseconds duration) override;

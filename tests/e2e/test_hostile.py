@@ -58,6 +58,14 @@ def hostile_cases():
         ("malformed_3_mib", b'{\n  "id": "evt_malformed",\n  "object": "event",\n  "data": [\n'
          + malformed_rows + b"  ]\n}\n", 65, 65),
         ("content_length_too_long", data("hostile", "content_length_too_long.http"), 65, 65),
+        ("duplicate_key",
+         replace_once(EVENT, b'"amount": 12000', b'"amount": 12000, "amount": 1200'), 65, 0),
+        ("duplicate_key_nested",
+         replace_once(EVENT, b'"object": "event",', b'"object": "event", "object": "event",'),
+         65, 0),
+        ("negative_amount", replace_once(EVENT, b'"amount": 12000', b'"amount": -12000'), 65, 0),
+        ("zero_amount", replace_once(replace_once(EVENT, b'"amount": 12000', b'"amount": 0'),
+                                     b'"amount_captured": 12000', b'"amount_captured": 0'), 65, 0),
     ]
 
 

@@ -12,7 +12,8 @@ import unittest
 from pathlib import Path
 
 TIMEOUT_SECONDS = 30
-CONTRACT_EXIT_STATUSES = {0, 1, 2, 65, 66, 69, 70, 75, 77, 78}
+# The statuses of the contract, and 130 (128 + SIGINT, the shell's own) for an interrupted run.
+CONTRACT_EXIT_STATUSES = {0, 1, 2, 65, 66, 69, 70, 75, 77, 78, 130}
 
 # A long option as help prints it: `--json`, `--webhook-secret`, `-h,--help`.
 LONG_OPTION = re.compile(r"(?<![A-Za-z0-9-])--[A-Za-z0-9][A-Za-z0-9-]*")

@@ -324,6 +324,44 @@ TEST(ParseCharge, AcceptsTheLedgerMaximum) {
     EXPECT_EQ(charge_of(document).amount, k_max_cents);
 }
 
+TEST(ParseStripeJson, RejectsAKeyGivenTwiceAtAnyDepth) {
+    for (const std::string text :
+         {R"({"id": "ch_1", "object": "charge", "amount": 100, "amount": 200})",
+          R"({"id": "evt_1", "object": "event", "data": {"object": {"a": 1, "a": 1}}})"}) {
+        try {
+            parse_stripe_json(text, "in.json");
+            ADD_FAILURE() << "no error for " << text;
+        } catch (const Error& error) {
+            EXPECT_EQ(error.status(), ExitStatus::data_error);
+            EXPECT_NE(std::string_view(error.what()).find("appears twice"), std::string_view::npos)
+                << error.what();
+        }
+    }
+}
+
+TEST(ParseStripeJson, AcceptsTheSameKeyInSeparateObjects) {
+    const std::string text = R"({"id": "evt_1", "object": "event", "type": "customer.created",
+        "data": {"object": {"object": "customer", "id": "cus_1",
+                            "address": {"id": "x"}, "shipping": {"id": "y"}}}})";
+    EXPECT_NO_THROW(parse_stripe_json(text, "in.json"));
+}
+
+TEST(ParseStripeJson, ChecksAnObjectWithManyKeysQuickly) {
+    std::string text = R"({"id": "evt_1", "object": "event", "type": "x", "data": {"object": {)";
+    constexpr int k_keys = 100'000;
+    for (int i = 0; i < k_keys; ++i) {
+        text += "\"k" + std::to_string(i) + "\": 1,";
+    }
+    text += R"("object": "customer", "k7": 2}}})";
+    try {
+        parse_stripe_json(text, "in.json");
+        ADD_FAILURE() << "no error";
+    } catch (const Error& error) {
+        EXPECT_NE(std::string_view(error.what()).find("'k7' appears twice"), std::string_view::npos)
+            << error.what();
+    }
+}
+
 TEST(ParseStripeObject, RejectsUnsupportedObjects) {
     for (const std::string kind : {"dispute", "customer", "payment_intent", ""}) {
         auto document = a_charge();
