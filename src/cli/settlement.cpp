@@ -17,6 +17,18 @@ RefundedCharge facts_of(const Charge& charge) {
     return RefundedCharge{charge.tva_rate, std::nullopt};
 }
 
+// Reads an object Stripe answered with; one that is not what it should be is a refusal of
+// Stripe's (69), named after Stripe rather than after the input.
+template <typename Read>
+auto read_answer(const std::string& stripe_url, std::string what, Read read) {
+    const std::string label = fmt::format("Stripe {}: {}", url_origin(stripe_url), what);
+    try {
+        return read(label);
+    } catch (const Error& error) {
+        throw Error(ExitStatus::refused, error.what());
+    }
+}
+
 } // namespace
 
 StripeClient& SettlementLookup::stripe() {
@@ -30,40 +42,43 @@ StripeClient& SettlementLookup::stripe() {
 }
 
 std::optional<BalanceTransaction>
-SettlementLookup::transaction(const std::optional<std::string>& id, std::string_view input) {
+SettlementLookup::transaction(const std::optional<std::string>& id) {
     if (!id) {
         return std::nullopt;
     }
-    return parse_balance_transaction(stripe().get_balance_transaction(*id),
-                                     fmt::format("{}: balance transaction {}", input, *id));
+    const auto answer = stripe().get_balance_transaction(*id);
+    return read_answer(
+        m_settings.stripe_url, fmt::format("balance transaction {}", *id),
+        [&answer](const std::string& label) { return parse_balance_transaction(answer, label); });
 }
 
-void SettlementLookup::complete_refund(Refund& refund, std::string_view input) {
+void SettlementLookup::complete_refund(Refund& refund) {
     if (refund.currency != "eur" && !refund.balance_transaction) {
-        refund.balance_transaction = transaction(refund.balance_transaction_id, input);
+        refund.balance_transaction = transaction(refund.balance_transaction_id);
     }
     if (refund.charge || refund.charge_id.empty()) {
         return;
     }
     if (const auto charge = stripe().get_charge(refund.charge_id)) {
-        const StripeObject object =
-            parse_stripe_object(*charge, fmt::format("{}: charge {}", input, refund.charge_id));
-        const auto* refunded = std::get_if<Charge>(&object);
-        if (refunded == nullptr) {
-            throw Error(ExitStatus::refused,
-                        fmt::format("{}: Stripe answered for charge {} with another object", input,
-                                    refund.charge_id));
-        }
-        refund.charge = facts_of(*refunded);
+        refund.charge = read_answer(
+            m_settings.stripe_url, fmt::format("charge {}", refund.charge_id),
+            [&charge](const std::string& label) {
+                const StripeObject object = parse_stripe_object(*charge, label);
+                const auto* refunded = std::get_if<Charge>(&object);
+                if (refunded == nullptr) {
+                    throw Error(ExitStatus::refused, fmt::format("{}: not a charge", label));
+                }
+                return facts_of(*refunded);
+            });
     }
 }
 
-void SettlementLookup::complete(StripeObject& object, std::string_view input) {
+void SettlementLookup::complete(StripeObject& object, std::string_view /*input*/) {
     if (!m_settings.stripe_key) {
         return;
     }
     if (Refund* refund = refund_of(object)) {
-        return complete_refund(*refund, input);
+        return complete_refund(*refund);
     }
     Charge* charge = charge_of(object);
     if (charge == nullptr) {
@@ -75,19 +90,21 @@ void SettlementLookup::complete(StripeObject& object, std::string_view input) {
             const RefundedCharge facts = facts_of(*charge);
             charge->refunds.emplace();
             for (const auto& listed : stripe().refunds_of(charge->id)) {
-                Refund refund = parse_refund(listed, fmt::format("{}: refund", input));
+                Refund refund = read_answer(
+                    m_settings.stripe_url, fmt::format("a refund of {}", charge->id),
+                    [&listed](const std::string& label) { return parse_refund(listed, label); });
                 refund.charge = facts;
                 charge->refunds->push_back(std::move(refund));
             }
         }
         for (Refund& refund : *charge->refunds) {
-            complete_refund(refund, input);
+            complete_refund(refund);
         }
         return;
     }
     const bool needs_settlement = charge->currency != "eur" || m_settings.ledger.book_fees;
     if (needs_settlement && !charge->balance_transaction) {
-        charge->balance_transaction = transaction(charge->balance_transaction_id, input);
+        charge->balance_transaction = transaction(charge->balance_transaction_id);
     }
 }
 

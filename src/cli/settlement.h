@@ -26,9 +26,8 @@ class SettlementLookup {
 
   private:
     StripeClient& stripe();
-    std::optional<BalanceTransaction> transaction(const std::optional<std::string>& id,
-                                                  std::string_view input);
-    void complete_refund(Refund& refund, std::string_view input);
+    std::optional<BalanceTransaction> transaction(const std::optional<std::string>& id);
+    void complete_refund(Refund& refund);
 
     const Settings& m_settings;
     const Context& m_context;

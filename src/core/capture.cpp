@@ -115,7 +115,7 @@ HttpCapture parse_capture(std::string_view bytes, std::string_view input) {
             break;
         }
         const auto colon = line->find(':');
-        if (colon == std::string_view::npos || colon == 0) {
+        if (colon == std::string_view::npos || trim(line->substr(0, colon)).empty()) {
             throw malformed(input, fmt::format("header line '{}' has no name", trim(*line)));
         }
         capture.headers.emplace_back(std::string(trim(line->substr(0, colon))),

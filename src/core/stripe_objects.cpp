@@ -202,7 +202,9 @@ std::string read_id(const FieldReader& fields) {
 
 std::int64_t read_created(const FieldReader& fields) {
     const std::int64_t created = fields.integer("created");
-    constexpr std::int64_t k_last_second_of_9999 = 253'402'300'799;
+    // The last second that is still in the year 9999 in every time zone (UTC+14 at most), so
+    // that an entry's date always has four digits.
+    constexpr std::int64_t k_last_second_of_9999 = 253'402'300'799 - 14 * 3600;
     if (created > k_last_second_of_9999) {
         throw fields.fail("created", "is not a plausible unix time");
     }

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace sc {
 namespace {
 
@@ -33,6 +35,30 @@ std::string text_field(const json& object, std::string_view key) {
         return {};
     }
     return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+// Whether a listed entry has the documented fields with their types (an id may be a number).
+bool is_entry(const json& stored) {
+    const auto is_text = [&stored](std::string_view key) {
+        const auto it = stored.find(key);
+        return it != stored.end() && it->is_string();
+    };
+    const auto id = stored.is_object() ? stored.find("id") : stored.end();
+    return stored.is_object() && id != stored.end() && (id->is_string() || id->is_number()) &&
+           is_text("date") && is_text("journal") && is_text("libelle");
+}
+
+// Throws Error (69) unless the page is `{"data": [entries...]}`.
+void check_entry_list(const json& body, const std::string& origin) {
+    const bool listed = body.is_object() && body.contains("data") && body["data"].is_array() &&
+                        std::all_of(body["data"].begin(), body["data"].end(), is_entry);
+    if (!listed) {
+        throw Error(ExitStatus::refused,
+                    fmt::format("Comptentra {}: the entry list is not the expected JSON "
+                                "({{\"data\": [entries with id, date, journal, libelle], "
+                                "\"has_more\": ...}})",
+                                origin));
+    }
 }
 
 bool has_more(const json& page) {
@@ -137,12 +163,7 @@ std::optional<std::string> ComptentraClient::find_entry(const std::string& journ
             throw_refusal(origin, result);
         }
         const json body = json::parse(result.body, nullptr, false);
-        if (!body.is_object() || !body.contains("data") || !body["data"].is_array()) {
-            throw Error(ExitStatus::refused,
-                        fmt::format("Comptentra {}: the entry list is not the expected JSON "
-                                    "({{\"data\": [...], \"has_more\": ...}})",
-                                    origin));
-        }
+        check_entry_list(body, origin);
         bool filtered = true;
         for (const json& stored : body["data"]) {
             const std::string stored_libelle = text_field(stored, "libelle");
@@ -254,11 +275,7 @@ bool ComptentraClient::list_entries(const std::string& journal, CivilDate from, 
             throw_refusal(origin, result);
         }
         const json body = json::parse(result.body, nullptr, false);
-        if (!body.is_object() || !body.contains("data") || !body["data"].is_array()) {
-            throw Error(
-                ExitStatus::refused,
-                fmt::format("Comptentra {}: the entry list is not the expected JSON", origin));
-        }
+        check_entry_list(body, origin);
         const json& page = body["data"];
         const std::string first_id = page.empty() ? "" : text_field(page.front(), "id");
         if (offset > 0 && first_id == previous_first_id) {

@@ -59,7 +59,6 @@ TransportFailure classify(CURLcode code) {
     case CURLE_COULDNT_CONNECT:
     case CURLE_SSL_CONNECT_ERROR:
         return TransportFailure::not_sent;
-    case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_URL_MALFORMAT:
     case CURLE_PEER_FAILED_VERIFICATION: // the server is not who it claims: never retried
     case CURLE_SSL_CACERT_BADFILE:
@@ -297,9 +296,12 @@ HttpResult CurlHttpClient::send(const HttpRequest& request) {
     const CURLcode code = curl_easy_perform(curl);
     if (code != CURLE_OK) {
         result.failure = classify(code);
-        result.error = fmt::format("{}: {}", url_origin(request.url),
-                                   m_handle->error[0] != '\0' ? m_handle->error.data()
-                                                              : curl_easy_strerror(code));
+        const bool too_large = code == CURLE_WRITE_ERROR; // append_body refused the rest
+        result.error = fmt::format(
+            "{}: {}", url_origin(request.url),
+            too_large ? fmt::format("the answer is larger than {} MiB", k_max_response_bytes >> 20)
+            : m_handle->error[0] != '\0' ? m_handle->error.data()
+                                         : curl_easy_strerror(code));
         result.body.clear();
         return result;
     }

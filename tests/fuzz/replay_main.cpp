@@ -139,7 +139,7 @@ int main(int argc, char** argv) {
         const fs::path path(argument);
         std::error_code error;
         if (optional && !fs::exists(path, error)) {
-            std::cout << program << ": " << argument << " does not exist: skipped\n";
+            std::cout << program << ": " << argument << " does not exist: skipped" << std::endl;
         } else if (!collect(path, files)) {
             std::cerr << program << ": cannot read " << argument << '\n';
             return 1;
