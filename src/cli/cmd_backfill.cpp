@@ -183,10 +183,7 @@ class Backfill {
             }
             decisions = decide_entries(object, m_settings.ledger);
         } catch (const Error& error) {
-            result.status = "invalid";
-            result.reason = error.what();
-            result.exit = error.status();
-            return report(result, true);
+            throw unreadable_answer(m_settings.stripe_url, error);
         }
         for (EntryDecision& decision : decisions) {
             ItemResult decided = result;

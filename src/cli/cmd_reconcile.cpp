@@ -168,15 +168,7 @@ class Reconcile {
             return ListedObject{m_settings.ledger.time_zone.day_of(created),
                                 decide_entry(object, m_settings.ledger), created};
         } catch (const Error& error) {
-            Difference difference;
-            difference.kind = DifferenceKind::invalid;
-            difference.charge =
-                document.is_object() && document.contains("id") && document["id"].is_string()
-                    ? document["id"].get<std::string>()
-                    : std::string();
-            difference.detail = reason_for("stripe", error);
-            m_items.push_back(ReconcileItem{std::move(difference), {}, {}, error.status()});
-            return std::nullopt;
+            throw unreadable_answer(m_settings.stripe_url, error);
         }
     }
 

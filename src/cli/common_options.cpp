@@ -117,6 +117,17 @@ std::int64_t time_option(const std::optional<std::string>& value, std::string_vi
     return *parsed;
 }
 
+Error unreadable_answer(const std::string& stripe_url, const Error& error) {
+    std::string_view reason = error.what();
+    if (reason.starts_with("stripe: ")) {
+        reason.remove_prefix(std::string_view("stripe: ").size());
+    }
+    return Error(ExitStatus::refused,
+                 fmt::format("Stripe {} listed an object that cannot be read: {}",
+                             url_origin(stripe_url), reason),
+                 "check that the Stripe API version of the account is one this tool reads");
+}
+
 void print_error(std::ostream& err, const std::string& message, const std::string& hint) {
     fmt::print(err, "stripe-comptentra: error: {}\n", message);
     if (!hint.empty()) {

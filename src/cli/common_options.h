@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/error.h"
 #include "io/environment.h"
 #include "io/http_client.h"
 #include "io/settings.h"
@@ -65,6 +66,10 @@ std::optional<std::int64_t> parse_seconds(std::string_view text);
 /// The time given to a time option (unix seconds, or ISO 8601 with an offset), or now when the
 /// option was not given. Throws Error (usage) naming the option when the text is not a time.
 std::int64_t time_option(const std::optional<std::string>& value, std::string_view option);
+
+/// The error for an object Stripe listed that cannot be read (`error`, named after the input
+/// `stripe`): Stripe's answer is refused (69), naming Stripe, so that the run stops.
+Error unreadable_answer(const std::string& stripe_url, const Error& error);
 
 /// Prints `stripe-comptentra: error: <message>` and the hint, if any, to `err`.
 void print_error(std::ostream& err, const std::string& message, const std::string& hint = {});
