@@ -237,8 +237,7 @@ class Backfill {
         while (auto job = m_queue.pop()) {
             ItemResult& result = job->result;
             if (interrupted()) { // the job is left for the next run, like those still queued
-                stop(Error(ExitStatus::interrupted, "interrupted while posting",
-                           "nothing is stored twice: run the same command again to finish"));
+                stop(interruption("while posting"));
                 m_queue.abandon();
                 return;
             }

@@ -28,7 +28,7 @@ class EntryPrinter {
     void item(const InputItem& item) {
         try {
             StripeObject object = parse_stripe_json(item.body, item.label);
-            m_settlement.complete(object, item.label);
+            m_settlement.complete(object);
             for (const EntryDecision& decision : decide_entries(object, m_ledger)) {
                 print(item.label, decision);
             }

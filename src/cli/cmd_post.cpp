@@ -36,9 +36,7 @@ class Poster {
 
     void item(const InputItem& item) {
         if (interrupted()) {
-            throw BatchStopped{Error(ExitStatus::interrupted,
-                                     fmt::format("interrupted before {}", item.label),
-                                     "nothing is stored twice: run the same command again")};
+            throw BatchStopped{interruption(fmt::format("before {}", item.label))};
         }
         if (m_policy) {
             ItemResult checked = check_signature(item, m_options.signature, *m_policy);
@@ -49,7 +47,7 @@ class Poster {
         std::vector<EntryDecision> decisions;
         try {
             StripeObject object = parse_stripe_json(item.body, item.label);
-            m_settlement.complete(object, item.label);
+            m_settlement.complete(object);
             decisions = decide_entries(object, m_ledger);
         } catch (const Error& error) {
             return m_reporter.problem(item.label, error);

@@ -7,16 +7,6 @@
 namespace sc::cli {
 namespace {
 
-// What a refund's entry needs of its charge: the VAT rate and the customer's email.
-RefundedCharge facts_of(const Charge& charge) {
-    for (const auto& email : {charge.receipt_email, charge.billing_email}) {
-        if (email && !email->empty()) {
-            return RefundedCharge{charge.tva_rate, email};
-        }
-    }
-    return RefundedCharge{charge.tva_rate, std::nullopt};
-}
-
 // Reads an object Stripe answered with; one that is not what it should be is a refusal of
 // Stripe's (69), named after Stripe rather than after the input.
 template <typename Read>
@@ -68,12 +58,12 @@ void SettlementLookup::complete_refund(Refund& refund) {
                 if (refunded == nullptr) {
                     throw Error(ExitStatus::refused, fmt::format("{}: not a charge", label));
                 }
-                return facts_of(*refunded);
+                return refunded_charge(*refunded);
             });
     }
 }
 
-void SettlementLookup::complete(StripeObject& object, std::string_view /*input*/) {
+void SettlementLookup::complete(StripeObject& object) {
     if (!m_settings.stripe_key) {
         return;
     }
@@ -87,7 +77,7 @@ void SettlementLookup::complete(StripeObject& object, std::string_view /*input*/
     const auto* event = std::get_if<Event>(&object);
     if (event != nullptr && event->type == "charge.refunded") {
         if (!charge->refunds) {
-            const RefundedCharge facts = facts_of(*charge);
+            const RefundedCharge facts = refunded_charge(*charge);
             charge->refunds.emplace();
             for (const auto& listed : stripe().refunds_of(charge->id)) {
                 Refund refund = read_answer(

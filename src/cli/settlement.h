@@ -22,7 +22,7 @@ class SettlementLookup {
 
     /// Adds what the object lacks and can have. Throws Error when Stripe refuses or cannot be
     /// reached.
-    void complete(StripeObject& object, std::string_view input);
+    void complete(StripeObject& object);
 
   private:
     StripeClient& stripe();

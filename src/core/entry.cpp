@@ -22,15 +22,6 @@ EntryDecision book(std::string object_id, Entry entry, std::string key, std::str
                          std::move(key),    std::move(note)};
 }
 
-std::optional<std::string> customer_email(const Charge& charge) {
-    for (const auto& email : {charge.receipt_email, charge.billing_email}) {
-        if (email && !email->empty()) {
-            return email;
-        }
-    }
-    return std::nullopt;
-}
-
 std::optional<std::string> not_bookable_reason(const Charge& charge) {
     if (charge.status == "failed") {
         return "the charge failed";
@@ -165,7 +156,7 @@ EntryDecision decide_sale(const Charge& charge, const LedgerSettings& ledger) {
     const bool foreign = charge.currency != "eur";
     Entry entry{ledger.time_zone.day_of(charge.created), ledger.journal, sale_libelle(charge.id),
                 sale_lines(gross.cents, foreign ? std::optional<Cents>(original) : std::nullopt,
-                           *rate, customer_email(charge), ledger)};
+                           *rate, refunded_charge(charge).email, ledger)};
     if (foreign) {
         entry.foreign_currency = charge.currency;
     }

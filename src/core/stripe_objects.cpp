@@ -291,8 +291,7 @@ Charge read_charge(const FieldReader& fields) {
     if (const json* id = fields.find("balance_transaction"); id != nullptr && id->is_string()) {
         charge.balance_transaction_id = id->get<std::string>();
     }
-    charge.refunds =
-        read_listed_refunds(fields, RefundedCharge{charge.tva_rate, read_email(fields)});
+    charge.refunds = read_listed_refunds(fields, refunded_charge(charge));
     return charge;
 }
 
@@ -444,21 +443,20 @@ StripeObject parse_stripe_json(std::string_view text, std::string_view input) {
     // ambiguous (parsers disagree on which value wins), so it is refused.
     std::vector<KeySet> keys;
     std::optional<std::string> duplicate;
-    const json::parser_callback_t watch = [&keys, &duplicate](int /*depth*/,
-                                                              json::parse_event_t event,
-                                                              json& parsed) {
-        if (event == json::parse_event_t::object_start) {
-            keys.emplace_back();
-        } else if (event == json::parse_event_t::object_end && !keys.empty()) {
-            keys.pop_back();
-        } else if (event == json::parse_event_t::key && !keys.empty() && !duplicate) {
-            const auto& key = parsed.get_ref<const std::string&>();
-            if (!keys.back().insert(key)) {
-                duplicate = key;
+    const json::parser_callback_t watch =
+        [&keys, &duplicate](int /*depth*/, json::parse_event_t event, json& parsed) {
+            if (event == json::parse_event_t::object_start) {
+                keys.emplace_back();
+            } else if (event == json::parse_event_t::object_end && !keys.empty()) {
+                keys.pop_back();
+            } else if (event == json::parse_event_t::key && !keys.empty() && !duplicate) {
+                const auto& key = parsed.get_ref<const std::string&>();
+                if (!keys.back().insert(key)) {
+                    duplicate = key;
+                }
             }
-        }
-        return true;
-    };
+            return true;
+        };
     try {
         document = json::parse(text, watch);
     } catch (const json::exception& error) {
@@ -518,6 +516,15 @@ Charge* charge_of(StripeObject& object) {
     }
     auto* event = std::get_if<Event>(&object);
     return event != nullptr && event->charge ? &*event->charge : nullptr;
+}
+
+RefundedCharge refunded_charge(const Charge& charge) {
+    for (const auto& email : {charge.receipt_email, charge.billing_email}) {
+        if (email && !email->empty()) {
+            return RefundedCharge{charge.tva_rate, email};
+        }
+    }
+    return RefundedCharge{charge.tva_rate, std::nullopt};
 }
 
 Refund* refund_of(StripeObject& object) {

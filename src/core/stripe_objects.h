@@ -81,6 +81,10 @@ StripeObject parse_stripe_object(const nlohmann::json& document, std::string_vie
 BalanceTransaction parse_balance_transaction(const nlohmann::json& document,
                                              std::string_view input);
 
+/// What a refund's entry needs of a charge: its `tva_rate` and its customer's email, the
+/// `receipt_email`, else the `billing_details.email` (an empty one does not count).
+RefundedCharge refunded_charge(const Charge& charge);
+
 /// The charge an event or a charge carries, if any.
 Charge* charge_of(StripeObject& object);
 

@@ -40,10 +40,14 @@ bool interrupted() {
     return g_interrupted.load();
 }
 
+Error interruption(std::string_view doing) {
+    return Error(ExitStatus::interrupted, fmt::format("interrupted {}", doing),
+                 "nothing is stored twice: run the same command again to finish");
+}
+
 void stop_if_interrupted(const char* doing) {
     if (interrupted()) {
-        throw Error(ExitStatus::interrupted, fmt::format("interrupted {}", doing),
-                    "nothing is stored twice: run the same command again to finish");
+        throw interruption(doing);
     }
 }
 

@@ -1,5 +1,9 @@
 #pragma once
 
+#include "core/error.h"
+
+#include <string_view>
+
 namespace sc {
 
 /// While it lives, the first SIGINT (Ctrl-C) or SIGTERM only raises a flag, so that a run that
@@ -16,7 +20,10 @@ class InterruptGuard {
 /// Whether SIGINT or SIGTERM arrived while an InterruptGuard lived.
 bool interrupted();
 
-/// Throws Error (130) when interrupted(): `doing` says what stops, e.g. "before posting ch_1".
+/// The error of an interrupted run (130): `doing` says where it stopped, e.g. "while listing".
+Error interruption(std::string_view doing);
+
+/// Throws interruption(doing) when interrupted().
 void stop_if_interrupted(const char* doing);
 
 } // namespace sc
