@@ -17,6 +17,7 @@
 #include <thread>
 #include <unistd.h>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace sc::cli {
 namespace {
@@ -202,11 +203,19 @@ class Backfill {
             result.exit = skipped ? ExitStatus::ok : ExitStatus::data_error;
             return report(result, !skipped);
         }
-        if (const auto [known, added] = m_booked.emplace(decision.entry->libelle, ""); !added) {
+        const std::string& libelle = decision.entry->libelle;
+        if (const auto known = m_booked.find(libelle); known != m_booked.end()) {
             result.status = "exists";
             if (!known->second.empty()) {
                 result.entry_id = known->second;
             }
+            return report(result, false);
+        }
+        // Stripe lists each object once, so this set only guards against a list that repeats
+        // itself: a libellé seen again (or one whose hash is shared) is looked up before posting.
+        const bool seen = !m_dispatched.insert(std::hash<std::string>{}(libelle)).second;
+        if (m_options.dry_run && seen) {
+            result.status = "exists";
             return report(result, false);
         }
         if (m_options.dry_run) {
@@ -221,7 +230,7 @@ class Backfill {
         // A recent charge may be booked by a webhook after the books were read: look it up.
         const bool recent = created >= m_books_read_at - k_recent_seconds;
         m_queue.push(Job{std::move(result), std::move(*decision.entry),
-                         std::move(decision.idempotency_key), recent});
+                         std::move(decision.idempotency_key), recent || seen});
     }
 
     struct Job {
@@ -298,8 +307,10 @@ class Backfill {
     WorkQueue<Job> m_queue;
     FecOutput m_fec;
     std::vector<std::thread> m_workers;
-    // Libellés in the books (with their entry id) or queued in this run; the lister's only.
+    // The lister's only: the libellés in the books with their entry id, and the hashes of the
+    // libellés of this run's entries (a few bytes each, so that memory stays flat).
     std::unordered_map<std::string, std::string> m_booked;
+    std::unordered_set<std::size_t> m_dispatched;
     bool m_indexed = false;
     std::int64_t m_books_read_at = 0;
     std::mutex m_mutex;

@@ -5,28 +5,63 @@
 #include <fmt/ostream.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <ostream>
+#include <string_view>
 
 namespace sc::cli {
 
+namespace {
+
+// Appends `text` as a JSON string: as it stands when it is plain printable ASCII (most inputs,
+// ids and reasons), else through the JSON library, which escapes it and replaces invalid UTF-8.
+void append_json_string(std::string& line, std::string_view text) {
+    const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
+        return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
+    });
+    if (plain) {
+        line += '"';
+        line += text;
+        line += '"';
+    } else {
+        line += nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+}
+
+void append_member(std::string& line, std::string_view key, std::string_view value) {
+    line += ",\"";
+    line += key;
+    line += "\":";
+    append_json_string(line, value);
+}
+
+} // namespace
+
 void Reporter::print_json(const ItemResult& result) {
-    nlohmann::ordered_json line;
-    line["input"] = result.input;
-    line["id"] = result.id.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(result.id);
-    line["status"] = result.status;
+    std::string line = "{\"input\":";
+    append_json_string(line, result.input);
+    line += ",\"id\":";
+    if (result.id.empty()) {
+        line += "null";
+    } else {
+        append_json_string(line, result.id);
+    }
+    append_member(line, "status", result.status);
     if (result.entry_id) {
-        line["entry_id"] = *result.entry_id;
+        append_member(line, "entry_id", *result.entry_id);
     }
     if (!result.reason.empty()) {
-        line["reason"] = result.reason;
+        append_member(line, "reason", result.reason);
     }
     if (!result.note.empty()) {
-        line["note"] = result.note;
+        append_member(line, "note", result.note);
     }
     if (result.entry) {
-        line["entry"] = *result.entry;
+        line += ",\"entry\":";
+        line += result.entry->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
-    m_out << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+    line += "}\n";
+    m_out << line;
     if (m_style.flush_each) {
         m_out.flush();
     }

@@ -4,10 +4,15 @@
 
 #include <fmt/format.h>
 #include <openssl/crypto.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 
 #include <charconv>
+#include <memory>
+#include <stdexcept>
+#include <utility>
+#include <vector>
 
 namespace sc {
 namespace {
@@ -35,6 +40,38 @@ std::optional<std::int64_t> parse_unix_seconds(std::string_view text) {
 bool header_has_v0(std::string_view header) {
     return header.starts_with("v0=") || header.find(",v0=") != std::string_view::npos ||
            header.find(" v0=") != std::string_view::npos;
+}
+
+struct MacContextFree {
+    void operator()(EVP_MAC_CTX* context) const { EVP_MAC_CTX_free(context); }
+};
+using MacContext = std::unique_ptr<EVP_MAC_CTX, MacContextFree>;
+
+// An HMAC-SHA256 context keyed with `secret`, made once per thread and secret: setting up
+// HMAC costs more than hashing a webhook body, and a batch checks many bodies with few secrets.
+EVP_MAC_CTX* keyed_hmac(std::string_view secret) {
+    thread_local std::vector<std::pair<std::string, MacContext>> keyed;
+    for (const auto& [key, context] : keyed) {
+        if (key == secret) {
+            return context.get();
+        }
+    }
+    constexpr std::size_t k_most_secrets = 8; // more come only from tests feeding random keys
+    if (keyed.size() >= k_most_secrets) {
+        keyed.clear();
+    }
+    static EVP_MAC* const hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    MacContext context(hmac != nullptr ? EVP_MAC_CTX_new(hmac) : nullptr);
+    char digest[] = "SHA256";
+    const OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+        OSSL_PARAM_construct_end()};
+    // A null key would mean "keep the previous key": an empty secret still needs an address.
+    const auto* key = reinterpret_cast<const unsigned char*>(secret.empty() ? "" : secret.data());
+    if (!context || EVP_MAC_init(context.get(), key, secret.size(), params) != 1) {
+        throw std::runtime_error("HMAC-SHA256 is not available from OpenSSL");
+    }
+    return keyed.emplace_back(std::string(secret), std::move(context)).second.get();
 }
 
 bool constant_time_equal(std::string_view a, std::string_view b) {
@@ -141,16 +178,21 @@ SignatureHeader parse_signature_header(std::string_view header) {
 
 std::string compute_signature(std::string_view secret, std::int64_t timestamp,
                               std::string_view body) {
-    std::string message = std::to_string(timestamp);
-    message += '.';
-    message += body;
+    EVP_MAC_CTX* hmac = keyed_hmac(secret);
+    const std::string prefix = fmt::format("{}.", timestamp);
     unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-         reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest, &length);
+    std::size_t length = 0;
+    if (EVP_MAC_init(hmac, nullptr, 0, nullptr) != 1 ||
+        EVP_MAC_update(hmac, reinterpret_cast<const unsigned char*>(prefix.data()),
+                       prefix.size()) != 1 ||
+        EVP_MAC_update(hmac, reinterpret_cast<const unsigned char*>(body.data()), body.size()) !=
+            1 ||
+        EVP_MAC_final(hmac, digest, &length, sizeof digest) != 1) {
+        throw std::runtime_error("HMAC-SHA256 failed");
+    }
     constexpr char k_hex[] = "0123456789abcdef";
     std::string hex(2 * length, '0');
-    for (unsigned int i = 0; i < length; ++i) {
+    for (std::size_t i = 0; i < length; ++i) {
         hex[2 * i] = k_hex[digest[i] >> 4];
         hex[2 * i + 1] = k_hex[digest[i] & 0x0f];
     }

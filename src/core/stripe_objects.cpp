@@ -1,13 +1,13 @@
 #include "core/stripe_objects.h"
 
 #include "core/error.h"
+#include "core/json_text.h"
 #include "core/redact.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <unordered_set>
 
 namespace sc {
 namespace {
@@ -330,41 +330,6 @@ Event read_event(const FieldReader& fields) {
     return event;
 }
 
-// The parser's message without its exception tag, with any byte that is not printable ASCII
-// (the parser quotes the input) written as \xNN so that the terminal only sees text.
-std::string describe_json_error(const json::exception& error) {
-    std::string_view message = error.what();
-    if (const auto end = message.find("] ");
-        message.starts_with("[json.exception") && end != std::string_view::npos) {
-        message.remove_prefix(end + 2);
-    }
-    return printable(message);
-}
-
-// The keys of one JSON object: a short list searched in place, a hash set once it is long.
-class KeySet {
-  public:
-    /// Adds the key; false when it was there already.
-    bool insert(const std::string& key) {
-        if (!m_many.empty()) {
-            return m_many.insert(key).second;
-        }
-        if (std::find(m_few.begin(), m_few.end(), key) != m_few.end()) {
-            return false;
-        }
-        m_few.push_back(key);
-        if (m_few.size() > k_few) {
-            m_many.insert(m_few.begin(), m_few.end());
-        }
-        return true;
-    }
-
-  private:
-    static constexpr std::size_t k_few = 16;
-    std::vector<std::string> m_few;
-    std::unordered_set<std::string> m_many;
-};
-
 // Stops the SAX parse at the top-level "id" so that the rest of the document is never read.
 class IdPeeker final : public nlohmann::json_sax<json> {
   public:
@@ -438,37 +403,7 @@ StripeObject parse_stripe_object(const nlohmann::json& document, std::string_vie
 }
 
 StripeObject parse_stripe_json(std::string_view text, std::string_view input) {
-    json document;
-    // The keys of each object being read, innermost last: a key given twice makes the document
-    // ambiguous (parsers disagree on which value wins), so it is refused.
-    std::vector<KeySet> keys;
-    std::optional<std::string> duplicate;
-    const json::parser_callback_t watch =
-        [&keys, &duplicate](int /*depth*/, json::parse_event_t event, json& parsed) {
-            if (event == json::parse_event_t::object_start) {
-                keys.emplace_back();
-            } else if (event == json::parse_event_t::object_end && !keys.empty()) {
-                keys.pop_back();
-            } else if (event == json::parse_event_t::key && !keys.empty() && !duplicate) {
-                const auto& key = parsed.get_ref<const std::string&>();
-                if (!keys.back().insert(key)) {
-                    duplicate = key;
-                }
-            }
-            return true;
-        };
-    try {
-        document = json::parse(text, watch);
-    } catch (const json::exception& error) {
-        throw Error(ExitStatus::data_error,
-                    fmt::format("{}: malformed JSON: {}", input, describe_json_error(error)));
-    }
-    if (duplicate) {
-        throw Error(ExitStatus::data_error,
-                    fmt::format("{}: the key '{}' appears twice in one object", input,
-                                printable(*duplicate)));
-    }
-    return parse_stripe_object(document, input);
+    return parse_stripe_object(parse_json_text(text, input), input);
 }
 
 void check_json_object(std::string_view text, std::string_view input) {
@@ -477,16 +412,14 @@ void check_json_object(std::string_view text, std::string_view input) {
         text.remove_prefix(k_bom.size());
     }
     // Strings are signed as they stand, so their bytes need not be valid UTF-8: judge the
-    // structure alone, with every non-ASCII byte (which may only occur inside strings) masked.
-    std::string masked;
-    if (!json::accept(text)) {
-        masked.assign(text);
+    // structure alone, and let the parser name the problem.
+    if (!is_json_text(text)) {
+        std::string masked(text);
         std::replace_if(
             masked.begin(), masked.end(),
             [](char c) { return static_cast<unsigned char>(c) >= 0x80; }, 'x');
-        if (!json::accept(masked)) {
-            static_cast<void>(parse_stripe_json(masked, input)); // throws the parser's message
-        }
+        static_cast<void>(parse_json_text(masked, input)); // throws the parser's message
+        throw Error(ExitStatus::data_error, fmt::format("{}: malformed JSON", input));
     }
     const auto first = text.find_first_not_of(" \t\r\n");
     if (first == std::string_view::npos || text[first] != '{') {

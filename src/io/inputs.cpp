@@ -9,6 +9,7 @@
 #include <array>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 
 namespace sc {
 namespace {
@@ -26,7 +27,8 @@ Error too_large(std::string_view label) {
 // Reads lines of bounded length from a stream, and can keep the raw bytes it consumed.
 class LineReader {
   public:
-    explicit LineReader(std::istream& in) : m_in(in) {}
+    explicit LineReader(std::istream& in)
+        : m_in(in), m_chunk(std::make_unique_for_overwrite<char[]>(k_chunk_bytes)) {}
 
     /// The next line without its line end; false at the end of the stream. A line longer than
     /// the item limit is consumed whole but comes back empty with `too_long` set.
@@ -34,22 +36,23 @@ class LineReader {
         line.clear();
         too_long = false;
         bool any = false;
-        while (m_pos < m_buffer.size() || fill()) {
+        while (m_pos < m_size || fill()) {
             any = true;
-            const auto newline = m_buffer.find('\n', m_pos);
-            const auto end = newline == std::string::npos ? m_buffer.size() : newline;
+            const std::string_view rest(m_chunk.get() + m_pos, m_size - m_pos);
+            const auto newline = rest.find('\n');
+            const auto length = newline == std::string_view::npos ? rest.size() : newline;
             if (!too_long) {
-                line.append(m_buffer, m_pos, end - m_pos);
+                line.append(rest.substr(0, length));
                 if (line.size() > k_max_item_bytes) {
                     too_long = true;
                     line.clear();
                 }
             }
-            if (newline != std::string::npos) {
-                consume(newline + 1);
+            if (newline != std::string_view::npos) {
+                consume(m_pos + newline + 1);
                 break;
             }
-            consume(m_buffer.size());
+            consume(m_size);
         }
         if (!line.empty() && line.back() == '\r') {
             line.pop_back();
@@ -61,7 +64,7 @@ class LineReader {
     /// over the item limit.
     bool read_rest() {
         do {
-            consume(m_buffer.size());
+            consume(m_size);
             if (m_recorded.size() > k_max_item_bytes) {
                 return false;
             }
@@ -71,28 +74,32 @@ class LineReader {
 
     /// Starts keeping every byte consumed from now on.
     void record() { m_recording = true; }
+    /// Stops keeping bytes and lets go of those kept.
+    void forget() {
+        m_recording = false;
+        std::string().swap(m_recorded);
+    }
     /// The bytes kept since record() was called.
     std::string& recorded() { return m_recorded; }
 
   private:
     void consume(std::size_t up_to) {
         if (m_recording && m_recorded.size() <= k_max_item_bytes) {
-            m_recorded.append(m_buffer, m_pos, up_to - m_pos);
+            m_recorded.append(m_chunk.get() + m_pos, up_to - m_pos);
         }
         m_pos = up_to;
     }
 
     bool fill() {
-        std::array<char, k_chunk_bytes> chunk{};
-        m_in.read(chunk.data(), chunk.size());
-        const auto count = static_cast<std::size_t>(m_in.gcount());
-        m_buffer.assign(chunk.data(), count);
+        m_in.read(m_chunk.get(), static_cast<std::streamsize>(k_chunk_bytes));
+        m_size = static_cast<std::size_t>(m_in.gcount());
         m_pos = 0;
-        return count > 0;
+        return m_size > 0;
     }
 
     std::istream& m_in;
-    std::string m_buffer;
+    std::unique_ptr<char[]> m_chunk; // the bytes read and not yet consumed: [m_pos, m_size)
+    std::size_t m_size = 0;
     std::size_t m_pos = 0;
     bool m_recording = false;
     std::string m_recorded;
@@ -175,8 +182,7 @@ class FileSplitter {
 
     void lines(LineReader& reader, std::string first_line, std::size_t first_number,
                std::string& line, std::size_t number, bool too_long) {
-        reader.recorded().clear();
-        reader.recorded().shrink_to_fit();
+        reader.forget();
         emit(line_label(first_number), std::move(first_line));
         do {
             if (too_long) {
@@ -229,25 +235,54 @@ void read_file(const fs::path& path, const ItemHandler& on_item, const ProblemHa
     }
 }
 
+// The names of a directory's visible regular files, sorted, packed in one string (a few bytes
+// a name, so that a directory of many captures takes little memory).
+class FileNames {
+  public:
+    void add(std::string_view name) {
+        m_starts.push_back(m_names.size());
+        m_names.append(name);
+        m_names.push_back('\0'); // no file name holds one
+    }
+
+    void sort() {
+        std::sort(m_starts.begin(), m_starts.end(),
+                  [this](std::size_t a, std::size_t b) { return name(a) < name(b); });
+    }
+
+    template <typename Visit> void for_each(const Visit& visit) const {
+        for (const std::size_t start : m_starts) {
+            visit(name(start));
+        }
+    }
+
+  private:
+    std::string_view name(std::size_t start) const {
+        const std::string_view names(m_names);
+        return names.substr(start, names.find('\0', start) - start);
+    }
+
+    std::string m_names; // every name followed by a NUL
+    std::vector<std::size_t> m_starts;
+};
+
 void read_directory(const fs::path& directory, const ItemHandler& on_item,
                     const ProblemHandler& on_problem) {
-    std::vector<fs::path> files;
+    FileNames files;
     std::error_code error;
     for (fs::directory_iterator it(directory, error), end; !error && it != end;
          it.increment(error)) {
         const auto name = it->path().filename().string();
         std::error_code ignored;
         if (!name.starts_with('.') && it->is_regular_file(ignored)) {
-            files.push_back(it->path());
+            files.add(name);
         }
     }
     if (error) {
         return on_problem(directory.string(), unreadable(directory.string(), error));
     }
-    std::sort(files.begin(), files.end());
-    for (const auto& file : files) {
-        read_file(file, on_item, on_problem);
-    }
+    files.sort();
+    files.for_each([&](std::string_view name) { read_file(directory / name, on_item, on_problem); });
 }
 
 } // namespace

@@ -5,9 +5,12 @@ are booked, each as `entry` computes it, and a second run posts nothing."""
 import json
 import re
 import sys
+import threading
 import time
 import unittest
 from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
 
 from backfill_support import (SINCE, UNTIL, BackfillTest, MONTH_SEED, PERIOD, RUN_TIMEOUT,
                               _ClassOwner, bookable, by_status, credit_note_libelle,
@@ -269,6 +272,60 @@ class MonthOfCharges(BackfillTest):
         self.assertNotIn("\r", stderr, "a progress line on a stderr that is no terminal")
         self.assertIn(f"{self.listed} items: {len(self.bookable_ids)} exists, "
                       f"{len(self.other_ids)} skipped", stderr)
+
+
+class RepeatingList(BackfillTest):
+    """A Stripe list that gives one charge twice (its second page starts with the last charge
+    of the first): the charge is booked once, and its second listing is looked up first."""
+
+    CHARGES = [{"id": f"ch_repeat{index}", "object": "charge", "amount": 1200, "amount_captured": 1200,
+                "currency": "eur", "created": 1_763_000_000 + index, "status": "succeeded",
+                "captured": True, "receipt_email": "repeat@example.fr", "metadata": {}}
+               for index in range(3)]
+
+    def serve_repeating_list(self):
+        charges = self.CHARGES
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                query = parse_qs(urlparse(self.path).query)
+                if self.path.startswith("/v1/charges"):
+                    after = query.get("starting_after", [None])[0]
+                    page = ({"data": charges[:2], "has_more": True} if after is None
+                            else {"data": charges[1:], "has_more": False})
+                else:
+                    page = {"data": [], "has_more": False}
+                body = json.dumps({"object": "list", "url": self.path.split("?")[0], **page}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                                  daemon=True)
+        thread.start()
+        self.addCleanup(lambda: (server.shutdown(), thread.join(10), server.server_close()))
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    def test_a_charge_listed_twice_is_booked_once(self):
+        books = Sandbox(self, api_key=new_comptentra_key())
+        env = {**books.env(), "STRIPE_API_BASE": self.serve_repeating_list(),
+               "STRIPE_API_KEY": new_stripe_key()}
+        status, stdout, stderr = run(["--json", "backfill", *PERIOD, "--concurrency", "1"],
+                                     env=env, timeout=RUN_TIMEOUT)
+        self.assertEqual(status, 0, stderr)
+        items, summary = json_results(stdout)
+        self.assertEqual([(item["id"], item["status"]) for item in items], [
+            ("ch_repeat0", "posted"), ("ch_repeat1", "posted"), ("ch_repeat1", "exists"),
+            ("ch_repeat2", "posted")])
+        self.assertEqual(items[2]["entry_id"], items[1]["entry_id"])
+        self.assertEqual(sorted(entry["libelle"] for entry in books.entries()),
+                         [libelle(charge["id"]) for charge in self.CHARGES])
 
 
 if __name__ == "__main__":

@@ -257,7 +257,8 @@ class InterruptWaits(InterruptTest):
     def test_post_waiting_after_5xx(self):
         books = Sandbox(self, "--fail-rate", "1.0", api_key=new_comptentra_key())
         events = write_event_files(self.tmp, range(3))
-        process = self.start(["-v", "post", events], books.env())
+        # One worker: every attempt is made while the run is waiting or failing, none in flight.
+        process = self.start(["-v", "post", "--concurrency", "1", events], books.env())
         stderr = self.assert_wait_cut(process, "failed", lambda: books.stats()["failed"])
         self.assertIn("waiting to retry", stopped_lines(stderr)[0])
         self.assertEqual(books.entries(), [])
@@ -301,12 +302,13 @@ class InterruptWaits(InterruptTest):
 
 
 class InFlight(InterruptTest):
-    """The books take IN_FLIGHT_MS to answer: the signal comes while a POST is in flight."""
+    """The books take IN_FLIGHT_MS to answer: the signal comes while the one POST of a run with
+    one worker is in flight."""
 
     def start_slow_post(self):
         books = Sandbox(self, "--latency-ms", IN_FLIGHT_MS, api_key=new_comptentra_key())
         events = write_event_files(self.tmp, range(3))
-        process = self.start(["--json", "post", events], books.env())
+        process = self.start(["--json", "post", "--concurrency", "1", events], books.env())
         self.assertTrue(wait_until(lambda: books.stats()["posts"] >= 1 or not process.running(),
                                    FIRST_ENTRIES_LIMIT), "no POST")
         return books, events, process

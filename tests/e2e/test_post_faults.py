@@ -21,10 +21,14 @@ class Faults(PostTest):
     def post_until_done(self, sandbox, path, label):
         """Runs post until it exits with something else than 75 (at most MAX_FAULT_RUNS);
         returns the list of (status, stdout, stderr, seconds)."""
+        # A server with only the documented calls lets a lookup see its newest 100 entries
+        # alone, so a run that stops half-way would have its older entries posted again: there,
+        # one worker meets the seeded faults in the same order on every run, and gets through.
+        workers = ["--concurrency", "1"] if label == "minimal" else []
         runs = []
         for number in range(1, MAX_FAULT_RUNS + 1):
             start = time.monotonic()
-            status, stdout, stderr = run(["--json", "post", path], env=sandbox.env(),
+            status, stdout, stderr = run(["--json", "post", *workers, path], env=sandbox.env(),
                                          timeout=FAULT_RUN_TIMEOUT)
             seconds = time.monotonic() - start
             last = lines(stdout)[-1:] or ["{}"]

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace sc {
@@ -356,6 +358,45 @@ TEST(VerifyHints, NeverShowAFullSecret) {
 TEST(VerifyHints, DoNotChangeTheVerdictOfAMatchingBody) {
     const std::string body = std::string(k_payload) + "\n";
     expect_valid(verify(header_for(body), policy_at(k_time), body));
+}
+
+} // namespace
+} // namespace sc
+
+namespace sc {
+namespace {
+
+TEST(ComputeSignature, KeepsEachSecretApartWhenContextsAreReused) {
+    // Reference values from Python's hmac module.
+    const std::string a = "04339dc4f01d6541e8d3b7e4bd93cd2d4f680ccb28592270900b08e49cc09e57";
+    const std::string b = "c5189ebadc3785f3f35cf54514c1960853eb90d63e53d893af772bcdc3781c6f";
+    for (int round = 0; round < 3; ++round) {
+        EXPECT_EQ(compute_signature("whsec_a", 1700000000, "{}"), a);
+        EXPECT_EQ(compute_signature("whsec_b", 1700000000, "{}"), b);
+    }
+    for (int i = 0; i < 20; ++i) { // more secrets than the per-thread cache keeps
+        static_cast<void>(compute_signature("whsec_" + std::to_string(i), 1, "x"));
+    }
+    EXPECT_EQ(compute_signature("whsec_a", 1700000000, "{}"), a);
+    EXPECT_EQ(compute_signature("", 1700000000, "{}"),
+              "a9dc44c8eda3de70e9cbf3e488895f1abc26acb1461d3124a3cb886af35251cf");
+}
+
+TEST(ComputeSignature, GivesTheSameAnswerOnEveryThread) {
+    const std::string expected = compute_signature("whsec_threads", 42, "body");
+    std::vector<std::thread> threads;
+    std::atomic<int> matches = 0;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&] {
+            for (int i = 0; i < 100; ++i) {
+                matches += compute_signature("whsec_threads", 42, "body") == expected ? 1 : 0;
+            }
+        });
+    }
+    for (auto& thread : threads) {
+        thread.join();
+    }
+    EXPECT_EQ(matches, 400);
 }
 
 } // namespace
