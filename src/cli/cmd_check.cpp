@@ -99,20 +99,6 @@ void print_problem(const ItemResult& result, std::string_view variable, const Co
                 hint);
 }
 
-void print_origins(const Settings& settings, const Context& context) {
-    for (const auto& origin : settings.origins) {
-        if (context.json) {
-            nlohmann::ordered_json line;
-            line["setting"] = origin.key;
-            line["value"] = origin.value;
-            line["source"] = origin.source;
-            context.out << line.dump() << '\n';
-        } else {
-            fmt::print(context.out, "{:<26} {:<44} {}\n", origin.key, origin.value, origin.source);
-        }
-    }
-}
-
 int run_check(const Context& context) {
     const Settings settings = context.settings();
     print_origins(settings, context);

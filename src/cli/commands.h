@@ -15,5 +15,6 @@ CommandRunner add_post_command(CLI::App& app, Context& context);
 CommandRunner add_backfill_command(CLI::App& app, Context& context);
 CommandRunner add_reconcile_command(CLI::App& app, Context& context);
 CommandRunner add_check_command(CLI::App& app, Context& context);
+CommandRunner add_config_command(CLI::App& app, Context& context);
 
 } // namespace sc::cli

@@ -4,6 +4,7 @@
 #include "core/error.h"
 
 #include <fmt/ostream.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -126,6 +127,28 @@ Error unreadable_answer(const std::string& stripe_url, const Error& error) {
                  fmt::format("Stripe {} listed an object that cannot be read: {}",
                              url_origin(stripe_url), reason),
                  "check that the Stripe API version of the account is one this tool reads");
+}
+
+Settings Context::settings() const {
+    Settings settings = resolve_settings(flags, environment);
+    for (const auto& warning : settings.warnings) {
+        fmt::print(err, "stripe-comptentra: warning: {}\n", warning);
+    }
+    return settings;
+}
+
+void print_origins(const Settings& settings, const Context& context) {
+    for (const auto& origin : settings.origins) {
+        if (context.json) {
+            nlohmann::ordered_json line;
+            line["setting"] = origin.key;
+            line["value"] = origin.value;
+            line["source"] = origin.source;
+            context.out << line.dump() << '\n';
+        } else {
+            fmt::print(context.out, "{:<26} {:<44} {}\n", origin.key, origin.value, origin.source);
+        }
+    }
 }
 
 void print_error(std::ostream& err, const std::string& message, const std::string& hint) {

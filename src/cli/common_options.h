@@ -25,8 +25,9 @@ struct Context {
     std::ostream& out;
     std::ostream& err;
 
-    /// Resolves the settings from flags, environment and config file.
-    Settings settings() const { return resolve_settings(flags, environment); }
+    /// Resolves the settings from flags, environment and config file, and prints their
+    /// warnings on stderr.
+    Settings settings() const;
 };
 
 /// A parsed command, ready to run; it returns the process exit status.
@@ -70,6 +71,10 @@ std::int64_t time_option(const std::optional<std::string>& value, std::string_vi
 /// The error for an object Stripe listed that cannot be read (`error`, named after the input
 /// `stripe`): Stripe's answer is refused (69), naming Stripe, so that the run stops.
 Error unreadable_answer(const std::string& stripe_url, const Error& error);
+
+/// Prints each setting with its value (secrets redacted) and where it came from: a table, or
+/// one JSON object a line with --json.
+void print_origins(const Settings& settings, const Context& context);
 
 /// Prints `stripe-comptentra: error: <message>` and the hint, if any, to `err`.
 void print_error(std::ostream& err, const std::string& message, const std::string& hint = {});

@@ -205,6 +205,12 @@ std::optional<std::filesystem::path> find_config_file(const SettingFlags& flags,
     if (auto path = environment.get("STRIPE_COMPTENTRA_CONFIG")) {
         return std::filesystem::path(*path);
     }
+    auto path = default_config_path(environment);
+    std::error_code ignored;
+    return path && std::filesystem::is_regular_file(*path, ignored) ? path : std::nullopt;
+}
+
+std::optional<std::filesystem::path> default_config_path(const Environment& environment) {
     std::filesystem::path base;
     if (auto xdg = environment.get("XDG_CONFIG_HOME")) {
         base = *xdg;
@@ -213,9 +219,7 @@ std::optional<std::filesystem::path> find_config_file(const SettingFlags& flags,
     } else {
         return std::nullopt;
     }
-    auto path = base / "stripe-comptentra" / "config.toml";
-    std::error_code ignored;
-    return std::filesystem::is_regular_file(path, ignored) ? std::optional(path) : std::nullopt;
+    return base / "stripe-comptentra" / "config.toml";
 }
 
 Settings resolve_settings(const SettingFlags& flags, const Environment& environment) {
@@ -231,6 +235,9 @@ Settings resolve_settings(const SettingFlags& flags, const Environment& environm
         }
         config = load_config_file(*path);
         settings.config_path = *path;
+        if (auto exposed = exposed_secrets_warning(*config)) {
+            settings.warnings.push_back(std::move(*exposed));
+        }
     }
     settings.origins.push_back(SettingOrigin{
         "config file", settings.config_path ? settings.config_path->string() : "(none)",

@@ -41,6 +41,7 @@ struct Settings {
     LedgerSettings ledger;
     std::optional<std::filesystem::path> config_path; ///< the file that was read, if any
     std::vector<SettingOrigin> origins;               ///< every setting, in a stable order
+    std::vector<std::string> warnings; ///< what the user should fix, e.g. an exposed secret
 };
 
 /// Resolves every setting. A bad flag value throws Error (usage); a bad value from the
@@ -53,6 +54,10 @@ Settings resolve_settings(const SettingFlags& flags, const Environment& environm
 /// when it exists. Nothing when no file applies.
 std::optional<std::filesystem::path> find_config_file(const SettingFlags& flags,
                                                       const Environment& environment);
+
+/// `$XDG_CONFIG_HOME/stripe-comptentra/config.toml` (XDG_CONFIG_HOME defaults to ~/.config),
+/// whether it exists or not; nothing when neither variable is set.
+std::optional<std::filesystem::path> default_config_path(const Environment& environment);
 
 /// Splits a list of webhook secrets given as one value (`whsec_a,whsec_b`).
 std::vector<std::string> split_secrets(std::string_view value);

@@ -180,3 +180,52 @@ TEST(KnownConfigKeys, AreTheDocumentedKeys) {
 
 } // namespace
 } // namespace sc
+
+namespace sc {
+namespace {
+
+TEST(ConfigTemplate, LoadsAndSetsNothingYetNamesEveryKey) {
+    const testing::TempDir dir;
+    const ConfigFile config = load_config_file(dir.write("config.toml", config_template()));
+    EXPECT_TRUE(config.values.empty());
+    const std::string text = config_template();
+    for (const auto& key : known_config_keys()) {
+        const std::string name = key.substr(key.find('.') + 1);
+        EXPECT_NE(text.find("# " + name + " = "), std::string::npos) << key;
+    }
+}
+
+TEST(ExposedSecretsWarning, OnlyForASecretThatOthersMayRead) {
+    const testing::TempDir dir;
+    const auto path = dir.write("config.toml", "[stripe]\napi_key = \"rk_test_unit0001\"\n");
+    std::filesystem::permissions(path, std::filesystem::perms::owner_read |
+                                           std::filesystem::perms::owner_write);
+    EXPECT_FALSE(exposed_secrets_warning(load_config_file(path)));
+    std::filesystem::permissions(path, std::filesystem::perms::group_read,
+                                 std::filesystem::perm_options::add);
+    const auto warning = exposed_secrets_warning(load_config_file(path));
+    ASSERT_TRUE(warning);
+    EXPECT_NE(warning->find("(mode 0640)"), std::string::npos) << *warning;
+    EXPECT_EQ(warning->find("rk_test_unit0001"), std::string::npos);
+
+    const auto plain = dir.write("plain.toml", "[ledger]\nvat_rate = 20\n");
+    std::filesystem::permissions(plain, std::filesystem::perms::all);
+    EXPECT_FALSE(exposed_secrets_warning(load_config_file(plain)));
+}
+
+TEST(CreateConfigFile, WritesAPrivateFileOnceAndNeverOverwrites) {
+    const testing::TempDir dir;
+    const auto path = dir.path() / "deep" / "er" / "config.toml";
+    create_config_file(path);
+    EXPECT_EQ(std::filesystem::status(path).permissions() & std::filesystem::perms::all,
+              std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    try {
+        create_config_file(path);
+        ADD_FAILURE() << "overwrote " << path;
+    } catch (const Error& error) {
+        EXPECT_EQ(error.status(), ExitStatus::config);
+    }
+}
+
+} // namespace
+} // namespace sc
