@@ -127,7 +127,6 @@ CommandRunner add_entry_command(CLI::App& app, Context& context) {
         "Examples:\n"
         "  stripe-comptentra entry charge.json\n"
         "  stripe-comptentra entry --vat-rate 5.5 --timezone Europe/Paris events.jsonl\n"
-        "  stripe-comptentra entry captures/ > entries.jsonl\n"
         "  stripe-comptentra entry --format fec charges.jsonl > FEC.txt");
     return [options, &context] { return run_entry(*options, context); };
 }
