@@ -130,25 +130,33 @@ class Secrets(VerifyTest):
         self.assert_one_failure(self.verify("--tolerance", "0", CRLF, env=env),
                                 CRLF, "invalid", EVT_YEAR_END, "match")
 
+    def private_config(self, name, relative=None):
+        """A copy of a config fixture that only its owner may read, as a file holding a secret
+        should be (git keeps no such mode); other modes give a warning on stderr."""
+        tmp = TempDir(self)
+        path = tmp.path / (relative or name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes((DATA / "config" / name).read_bytes())
+        path.chmod(0o600)
+        return tmp, str(path)
+
     def test_config_file_secret(self):
         self.assert_valid(self.verify("--tolerance", "0", CRLF,
-                                      config=data("config", "webhook_secret.toml")),
+                                      config=self.private_config("webhook_secret.toml")[1]),
                           f"{CRLF}: valid {EVT_YEAR_END}\n")
 
     def test_config_file_secret_list(self):
         self.assert_valid(self.verify("--tolerance", "0", CRLF,
-                                      config=data("config", "webhook_secret_list.toml")),
+                                      config=self.private_config("webhook_secret_list.toml")[1]),
                           f"{CRLF}: valid {EVT_YEAR_END}\n")
 
     def test_config_file_from_environment_variable(self):
-        env = {"STRIPE_COMPTENTRA_CONFIG": str(DATA / "config" / "webhook_secret.toml")}
+        env = {"STRIPE_COMPTENTRA_CONFIG": self.private_config("webhook_secret.toml")[1]}
         self.assert_valid(self.verify("--tolerance", "0", CRLF, env=env),
                           f"{CRLF}: valid {EVT_YEAR_END}\n")
 
     def test_config_file_in_xdg_config_home(self):
-        tmp = TempDir(self)
-        tmp.write("stripe-comptentra/config.toml",
-                  (DATA / "config" / "webhook_secret.toml").read_bytes())
+        tmp, _ = self.private_config("webhook_secret.toml", "stripe-comptentra/config.toml")
         self.assert_valid(self.verify("--tolerance", "0", CRLF,
                                       env={"XDG_CONFIG_HOME": str(tmp.path)}),
                           f"{CRLF}: valid {EVT_YEAR_END}\n")
@@ -164,7 +172,8 @@ class Secrets(VerifyTest):
 
     def test_environment_beats_config_file(self):
         self.assert_one_failure(
-            self.verify("--tolerance", "0", CRLF, config=data("config", "webhook_secret.toml"),
+            self.verify("--tolerance", "0", CRLF,
+                        config=self.private_config("webhook_secret.toml")[1],
                         env={"STRIPE_WEBHOOK_SECRET": WRONG_SECRET}),
             CRLF, "invalid", EVT_YEAR_END, "match")
 
