@@ -12,13 +12,12 @@ import json
 import secrets
 import signal
 import subprocess
-import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from harness import BINARY, ERROR_PREFIX, HINT_PREFIX, clean_environment, lines
-from sandbox import SCRIPT, LocalServer, Sandbox
+from sandbox import SCRIPT, LocalServer, Sandbox, serve_in_thread
 
 STOPPED_PREFIX = ERROR_PREFIX + "stopped: interrupted"
 EXIT_INTERRUPTED = 130
@@ -158,18 +157,7 @@ class EchoingServer:
     message, the credential it was sent (X-API-Key or Authorization), as careless APIs do."""
 
     def __init__(self, test):
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _EchoHandler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever,
-                                       kwargs={"poll_interval": 0.1}, daemon=True)
-        self.thread.start()
-        test.addCleanup(self.stop)
-
-    def stop(self):
-        self.server.shutdown()
-        self.thread.join(timeout=REAP_TIMEOUT)
-        self.server.server_close()
+        _, self.url = serve_in_thread(test, _EchoHandler)
 
 
 KNOWN_PREFIXES = ("whsec_", "sk_test_", "sk_live_", "rk_test_", "rk_live_", "pk_test_",

@@ -199,18 +199,6 @@ class ReconcileTest(BackfillTest):
         return process, out, err
 
 
-def wait_for(predicate, seconds, step=0.02):
-    """Polls `predicate` until it is true or `seconds` passed (at most seconds/step tries)."""
-    deadline = time.monotonic() + seconds
-    for _ in range(int(seconds / step) + 1):
-        if predicate():
-            return True
-        if time.monotonic() >= deadline:
-            break
-        time.sleep(step)
-    return predicate()
-
-
 def paris_period(args, now):
     """(first, last day) in Paris of `--last Nd`, `--last Nh` or `--since D` run at `now`."""
     today = datetime.datetime.fromtimestamp(now, PARIS).date()

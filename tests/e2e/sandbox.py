@@ -243,6 +243,24 @@ class _StripeHandler(BaseHTTPRequestHandler):
         pass
 
 
+def serve_in_thread(test, handler):
+    """A ThreadingHTTPServer on a free loopback port answering with `handler`, from a daemon
+    thread of this process, stopped when the test ends; returns the server and its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                              daemon=True)
+    thread.start()
+
+    def stop():
+        server.shutdown()
+        thread.join(timeout=STOP_TIMEOUT)
+        server.server_close()
+
+    test.addCleanup(stop)
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
 class FakeStripe:
     """GET /v1/balance: 200 for `Authorization: Bearer <key>`, else 401 with a Stripe error.
 
@@ -254,21 +272,8 @@ class FakeStripe:
         self.key = key
         self.lock = threading.Lock()
         self.requests = []
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _StripeHandler)
-        self.server.daemon_threads = True
+        self.server, self.url = serve_in_thread(test, _StripeHandler)
         self.server.fake = self
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever,
-                                       kwargs={"poll_interval": 0.1}, daemon=True)
-        self.thread.start()
-        test.addCleanup(self.stop)
-
-    def stop(self):
-        if self.thread.is_alive():
-            self.server.shutdown()
-            self.thread.join(timeout=STOP_TIMEOUT)
-        self.server.server_close()
-
 
 class Listener:
     """A loopback socket that accepts connections and counts them, answering nothing useful:

@@ -5,11 +5,10 @@ are booked, each as `entry` computes it, and a second run posts nothing."""
 import json
 import re
 import sys
-import threading
 import time
 import unittest
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlparse
 
 from backfill_support import (SINCE, UNTIL, BackfillTest, MONTH_SEED, PERIOD, RUN_TIMEOUT,
@@ -19,7 +18,7 @@ from backfill_support import (SINCE, UNTIL, BackfillTest, MONTH_SEED, PERIOD, RU
                               new_stripe_key, paris_day, paris_start, period_refunds,
                               refunded_ttc, settled_ttc, succeeded, vat_of)
 from harness import lines, run
-from sandbox import Sandbox
+from sandbox import Sandbox, serve_in_thread
 from stripe_sandbox import StripeSandbox
 
 
@@ -305,12 +304,7 @@ class RepeatingList(BackfillTest):
             def log_message(self, *args):
                 pass
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                                  daemon=True)
-        thread.start()
-        self.addCleanup(lambda: (server.shutdown(), thread.join(10), server.server_close()))
-        return f"http://127.0.0.1:{server.server_address[1]}"
+        return serve_in_thread(self, Handler)[1]
 
     def test_a_charge_listed_twice_is_booked_once(self):
         books = Sandbox(self, api_key=new_comptentra_key())

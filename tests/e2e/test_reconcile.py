@@ -13,12 +13,13 @@ from backfill_support import (PERIOD, SINCE, UNTIL, _ClassOwner, bookable, credi
                               expected_entries, hand_made_refund, in_period, json_results, libelle,
                               list_pages, new_comptentra_key, new_stripe_key, paris_day,
                               period_refunds, succeeded)
+from crash_support import wait_until
 from harness import _HOME as HARNESS_HOME
 from harness import ERROR_PREFIX, TempDir, lines, run
 from reconcile_support import (ID, LEFT_AFTER_FIX, PURCHASE, RUN_TIMEOUT, HandMadeBooks,
                                MemoryBooks, ReconcileTest, charge, csv_rows, hand_made_charges,
                                json_report, log, paris_period, read_entries, sale_entry, scope,
-                               table_rows, utc, wait_for, with_ids)
+                               table_rows, utc, with_ids)
 from sandbox import Listener, NO_PROXY, Sandbox
 from stripe_sandbox import StripeSandbox
 
@@ -403,7 +404,7 @@ class OverlappingRuns(ReconcileTest):
         lock = self.tmp.path / "reconcile.lock"
         first, out, err = self.start_reconcile(self.stripe, self.books, *PERIOD, "--lock", lock,
                                                directory=self.tmp.path)
-        self.assertTrue(wait_for(lambda: lock.exists() and "pid" in lock.read_text(), 10),
+        self.assertTrue(wait_until(lambda: lock.exists() and "pid" in lock.read_text(), 10),
                         "the first run wrote no lock")
         self.assertIn(f"pid {first.pid} ", lock.read_text())
         status, stdout, stderr = self.reconcile(self.stripe, self.books, *PERIOD, "--lock", lock)
@@ -429,7 +430,7 @@ class OverlappingRuns(ReconcileTest):
                                                directory=self.tmp.path,
                                                env={"XDG_RUNTIME_DIR": str(runtime)})
         lock = runtime / "stripe-comptentra-reconcile.lock"
-        self.assertTrue(wait_for(lambda: lock.exists() and "pid" in lock.read_text(), 10))
+        self.assertTrue(wait_until(lambda: lock.exists() and "pid" in lock.read_text(), 10))
         self.assertRegex(lock.read_text(), rf"^pid {first.pid} on \S+, started "
                                            r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n$")
         status, _, stderr = self.reconcile(self.stripe, self.books, *PERIOD,
