@@ -14,6 +14,6 @@ target_compile_definitions(project_settings INTERFACE
 
 if(SC_SANITIZE)
   target_compile_options(project_settings INTERFACE
-    -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+    -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   target_link_options(project_settings INTERFACE -fsanitize=address,undefined)
 endif()

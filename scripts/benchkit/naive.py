@@ -4,20 +4,36 @@
 Usage:
     python3 naive.py backfill SINCE UNTIL     book the period's charges and refunds listed from Stripe
     python3 naive.py post FILE.jsonl          book the charge.succeeded events of a JSON Lines file
+    python3 naive.py listen                   the tutorial's webhook handler, on a free port
 
-It reads STRIPE_API_BASE and STRIPE_API_KEY (backfill only), COMPTENTRA_URL and
-COMPTENTRA_API_KEY from the environment. SINCE and UNTIL are whole days in Europe/Paris,
-both included. Each entry is one POST /ecritures, sent one after another, each on a new
-connection (urllib opens one per call); no lookup, no retry, no idempotency key: run it
-twice and everything is booked twice. VAT is 20 %: HT = round(TTC / 1.2), VAT = TTC - HT.
-Prints the number of entries posted; exits 1 at the first request that fails.
+It reads STRIPE_API_BASE and STRIPE_API_KEY (backfill only), STRIPE_WEBHOOK_SECRET (listen
+only), COMPTENTRA_URL and COMPTENTRA_API_KEY from the environment. SINCE and UNTIL are whole
+days in Europe/Paris, both included. Each entry is one POST /ecritures, sent one after
+another, each on a new connection (urllib opens one per call); no lookup, no retry, no
+idempotency key: run it twice and everything is booked twice. VAT is 20 %: HT =
+round(TTC / 1.2), VAT = TTC - HT. Prints the number of entries posted; exits 1 at the
+first request that fails.
+
+listen serves POST /stripe-webhook with http.server.ThreadingHTTPServer (a thread for each
+connection, kept alive) on 127.0.0.1 and a free port, and prints `listening on
+http://127.0.0.1:PORT` first. For each delivery it checks the Stripe-Signature (HMAC-SHA256,
+300 s of tolerance), posts the sale of a charge.succeeded event to Comptentra, and only then
+answers 200; 400 for a bad signature, 502 when the post fails (Stripe sends it again later,
+to be booked twice if the first post went through). Nothing is stored on disk. SIGTERM or
+SIGINT stops it with exit status 0.
+
 Python 3.11+, standard library only.
 """
 
 import datetime
+import hashlib
+import hmac
+import http.server
 import json
 import os
+import signal
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -29,6 +45,8 @@ CUSTOMER, SALES, VAT = "411000", "707000", "445712"
 VAT_DIVISOR = 1.2
 PAGE = 100
 TIMEOUT = 30
+WEBHOOK_PATH = "/stripe-webhook"
+TOLERANCE = 300  # seconds, as Stripe's libraries check by default
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through a proxy
 
 
@@ -131,12 +149,79 @@ def post_file(path):
     return posted
 
 
+def signed(body, header, secret):
+    """Whether a Stripe-Signature header signs body with secret, within TOLERANCE seconds."""
+    pairs = [item.split("=", 1) for item in header.split(",") if "=" in item]
+    timestamps = [value for key, value in pairs if key.strip() == "t"]
+    signatures = [value.strip() for key, value in pairs if key.strip() == "v1"]
+    if len(timestamps) != 1 or not timestamps[0].strip().isdigit() or not signatures:
+        return False
+    if abs(time.time() - int(timestamps[0])) > TOLERANCE:
+        return False
+    expected = hmac.new(secret.encode(), timestamps[0].strip().encode() + b"." + body, hashlib.sha256).hexdigest()
+    return any(hmac.compare_digest(expected, signature) for signature in signatures)
+
+
+class WebhookHandler(http.server.BaseHTTPRequestHandler):
+    """The tutorial's handler: check the signature, post the entry, then answer."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive, as the clients want
+    disable_nagle_algorithm = True  # headers and body leave at once: no delayed-ACK stall
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path != WEBHOOK_PATH:
+            return self.answer(404, "no such path")
+        if not signed(body, self.headers.get("Stripe-Signature", ""), os.environ["STRIPE_WEBHOOK_SECRET"]):
+            return self.answer(400, "bad signature")
+        try:
+            event = json.loads(body)
+            charge = event["data"]["object"]
+            if event.get("type") == "charge.succeeded" and books_sale(charge):
+                post(sale(charge))
+        except (ValueError, KeyError, TypeError) as error:
+            return self.answer(400, f"bad event: {error}")
+        except (urllib.error.URLError, OSError) as error:
+            return self.answer(502, f"Comptentra: {error}")
+        self.answer(200, "ok")
+
+    def answer(self, status, text):
+        data = (text + "\n").encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class WebhookServer(http.server.ThreadingHTTPServer):
+    # Flask's development server listens with a backlog of 128; Python's default of 5 would drop
+    # the connections of 8 clients that connect at once, and each would retry a second later.
+    request_queue_size = 128
+
+
+def listen():
+    """Serves the webhooks until SIGTERM or SIGINT."""
+    server = WebhookServer(("127.0.0.1", 0), WebhookHandler)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print(f"listening on http://127.0.0.1:{server.server_address[1]}", flush=True)
+    try:
+        server.serve_forever()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
 def main(argv):
     """Runs one mode; 0 when every request succeeded, 1 at the first failure, 2 on a usage error."""
     if len(argv) == 4 and argv[1] == "backfill":
         work = lambda: backfill(argv[2], argv[3])
     elif len(argv) == 3 and argv[1] == "post":
         work = lambda: post_file(argv[2])
+    elif len(argv) == 2 and argv[1] == "listen":
+        return listen()
     else:
         print(__doc__.split("\n\n")[1], file=sys.stderr)
         return 2

@@ -17,6 +17,9 @@ _stripe_comptentra_options() {
                          --stripe-key --stripe-url --stripe-account --max-rps --comptentra-key
                          --comptentra-url --vat-rate --timezone --with-fees" ;;
         check) echo "--stripe-key --stripe-url --comptentra-key --comptentra-url" ;;
+        listen) echo "--archive --bind --port --path --webhook-secret --tolerance --concurrency
+                      --comptentra-key --comptentra-url --stripe-key --stripe-url --vat-rate
+                      --timezone --with-fees" ;;
         config) echo "--webhook-secret --stripe-key --stripe-url --comptentra-key --comptentra-url
                       --vat-rate --timezone --with-fees" ;;
         *) echo "--json -v --verbose --timeout --config --version" ;;
@@ -25,7 +28,7 @@ _stripe_comptentra_options() {
 
 _stripe_comptentra() {
     local current=${COMP_WORDS[COMP_CWORD]} previous=${COMP_WORDS[COMP_CWORD-1]}
-    local commands="verify sign entry post backfill reconcile check config"
+    local commands="verify sign entry post backfill reconcile check listen config"
     local command="" word i
     for ((i = 1; i < COMP_CWORD; i++)); do
         word=${COMP_WORDS[i]}
@@ -38,6 +41,8 @@ _stripe_comptentra() {
 
     case $previous in
         --config | --lock) COMPREPLY=($(compgen -f -- "$current")); return ;;
+        --archive) COMPREPLY=($(compgen -d -- "$current")); return ;;
+        --bind) COMPREPLY=($(compgen -W "127.0.0.1 ::1 0.0.0.0 ::" -- "$current")); return ;;
         --format)
             case $command in
                 entry) COMPREPLY=($(compgen -W "json fec" -- "$current")) ;;
@@ -51,7 +56,8 @@ _stripe_comptentra() {
         --last) COMPREPLY=($(compgen -W "1d 7d 30d 24h" -- "$current")); return ;;
         --since | --until | --timeout | --signature | --webhook-secret | --tolerance | \
         --received-at | --timestamp | --vat-rate | --stripe-key | --stripe-url | \
-        --stripe-account | --max-rps | --comptentra-key | --comptentra-url | --concurrency)
+        --stripe-account | --max-rps | --comptentra-key | --comptentra-url | --concurrency | \
+        --port | --path)
             return ;;
     esac
 

@@ -14,8 +14,9 @@ using AddCommand = CommandRunner (*)(CLI::App&, Context&);
 
 // Every command, in the order of the help.
 constexpr AddCommand k_commands[] = {
-    add_verify_command,   add_sign_command,      add_entry_command, add_post_command,
-    add_backfill_command, add_reconcile_command, add_check_command, add_config_command};
+    add_verify_command, add_sign_command,     add_entry_command,
+    add_post_command,   add_backfill_command, add_reconcile_command,
+    add_check_command,  add_listen_command,   add_config_command};
 
 void add_global_options(CLI::App& app, Context& context) {
     app.set_version_flag("--version", std::string(SC_VERSION), "print the version and exit");

@@ -16,5 +16,6 @@ CommandRunner add_backfill_command(CLI::App& app, Context& context);
 CommandRunner add_reconcile_command(CLI::App& app, Context& context);
 CommandRunner add_check_command(CLI::App& app, Context& context);
 CommandRunner add_config_command(CLI::App& app, Context& context);
+CommandRunner add_listen_command(CLI::App& app, Context& context);
 
 } // namespace sc::cli

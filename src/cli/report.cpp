@@ -69,6 +69,9 @@ void Reporter::print_json(const ItemResult& result) {
 
 void Reporter::count(const std::string& status, ExitStatus exit) {
     ++m_counts[status];
+    if (m_style.exit_rule == ExitRule::service) {
+        return;
+    }
     const bool keep_first = m_style.exit_rule == ExitRule::first && m_exit != ExitStatus::ok;
     m_exit = keep_first ? m_exit : worst(m_exit, exit);
 }

@@ -34,7 +34,8 @@ std::string reason_for(const std::string& input, const Error& error);
 /// Which item's status a batch exits with.
 enum class ExitRule {
     highest, ///< the highest among the items (a batch)
-    first    ///< the first that is not success (a sequence of checks)
+    first,   ///< the first that is not success (a sequence of checks)
+    service  ///< none: a service's results are kept aside, its exit says how it stopped
 };
 
 /// How a batch is reported.

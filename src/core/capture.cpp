@@ -141,4 +141,16 @@ HttpCapture parse_capture(std::string_view bytes, std::string_view input) {
     return capture;
 }
 
+std::string format_capture(const HttpCapture& capture) {
+    std::string bytes = fmt::format("{} {} HTTP/1.1\r\n", capture.method, capture.target);
+    for (const auto& [name, value] : capture.headers) {
+        if (!iequals(name, "Content-Length") && !iequals(name, "Transfer-Encoding")) {
+            bytes += fmt::format("{}: {}\r\n", name, value);
+        }
+    }
+    bytes += fmt::format("Content-Length: {}\r\n\r\n", capture.body.size());
+    bytes += capture.body;
+    return bytes;
+}
+
 } // namespace sc

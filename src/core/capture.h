@@ -29,4 +29,9 @@ bool looks_like_capture(std::string_view bytes);
 /// data) naming `input` when the capture is malformed or shorter than it says.
 HttpCapture parse_capture(std::string_view bytes, std::string_view input);
 
+/// The bytes of a capture file: the request line (`METHOD TARGET HTTP/1.1`), the headers but
+/// `Content-Length` and `Transfer-Encoding`, a `Content-Length` of the body, an empty line and
+/// the body as it stands, with CRLF line ends. parse_capture() gives the request back.
+std::string format_capture(const HttpCapture& capture);
+
 } // namespace sc

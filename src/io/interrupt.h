@@ -23,6 +23,9 @@ bool interrupted();
 /// The error of an interrupted run (130): `doing` says where it stopped, e.g. "while listing".
 Error interruption(std::string_view doing);
 
+/// Blocks until SIGINT or SIGTERM arrives while an InterruptGuard lives (at once if one did).
+void wait_for_interruption();
+
 /// Throws interruption(doing) when interrupted().
 void stop_if_interrupted(const char* doing);
 

@@ -9,7 +9,7 @@ import unittest
 from harness import BINARY, SOURCE_DIR, TempDir, clean_environment
 
 BENCH = SOURCE_DIR / "scripts" / "bench"
-SCALE = "200"  # 500 deliveries and events, 25 posts, 50 to 500 charges
+SCALE = "200"  # 500 deliveries and events, 25 posts, 50 to 500 charges, 5 webhooks
 BENCH_LIMIT = 300  # seconds; the run takes well under a minute
 
 
@@ -26,7 +26,7 @@ class BenchSmoke(unittest.TestCase):
         self.assertEqual(completed.stdout.splitlines()[1:], report.splitlines()[1:])
         rows = [line for line in report.splitlines() if line.startswith("| ")]
         jobs = {row.split("|")[1].strip().split(",")[0] for row in rows[2:]}
-        self.assertEqual(jobs, {"verify", "entry", "post", "backfill", "reconcile", "startup"})
+        self.assertEqual(jobs, {"verify", "entry", "post", "backfill", "reconcile", "listen", "startup"})
         self.assertIn("ratio to baseline", rows[0])
         for row in rows[2:]:
             cells = [cell.strip() for cell in row.strip("|").split("|")]

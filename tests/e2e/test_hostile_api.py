@@ -55,7 +55,7 @@ REASON = {
     "shape": r"not the expected JSON|has no data array|ignores the list filters|"
              r"field '[^']+' (is missing|must be)|expected a balance transaction object",
     "huge": r"the answer is larger than 16 MiB",
-    "drip": r"timed out after 300[0-9] milliseconds",
+    "drip": r"timed out after 3[0-9]{3} milliseconds",
     "garbage-status": r"HTTP 999|Unsupported response code|HTTP/0\.9",
 }
 # Pieces of the hostile bodies that an error line must never quote.

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from harness import BINARY, DATA, TempDir, clean_environment
 
-COMMANDS = ["verify", "sign", "entry", "post", "backfill", "reconcile", "check", "config"]
+COMMANDS = ["verify", "sign", "entry", "post", "backfill", "reconcile", "check", "listen", "config"]
 INSTALLED = {
     "usr/bin/stripe-comptentra",
     "usr/share/man/man1/stripe-comptentra.1",

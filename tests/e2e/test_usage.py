@@ -7,7 +7,7 @@ import unittest
 
 from harness import ERROR_PREFIX, HINT_PREFIX, BinaryTest, lines, run
 
-COMMANDS = ["verify", "sign", "entry", "post", "backfill", "reconcile", "check", "config"]
+COMMANDS = ["verify", "sign", "entry", "post", "backfill", "reconcile", "check", "listen", "config"]
 
 
 class Usage(BinaryTest):

@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace sc {
 namespace {
@@ -176,6 +177,89 @@ TEST(LooksLikeCapture, RejectsEverythingElse) {
           "[\"POST /x HTTP/1.1\"]"}) {
         EXPECT_FALSE(looks_like_capture(bytes)) << bytes;
     }
+}
+
+// --- format_capture
+// --------------------------------------------------------------------------------
+
+HttpCapture sample_capture(std::string body) {
+    HttpCapture capture;
+    capture.method = "POST";
+    capture.target = "/stripe-webhook?x=1";
+    capture.headers = {{"Host", "127.0.0.1:8080"},
+                       {"Content-Length", "999"},
+                       {"Stripe-Signature", "t=1,v1=ab"},
+                       {"transfer-encoding", "chunked"},
+                       {"X-Repeated", "one"},
+                       {"x-repeated", "two"}};
+    capture.body = std::move(body);
+    return capture;
+}
+
+// Formats then parses back, and checks that nothing but the framing changed.
+void expect_round_trip(const HttpCapture& capture) {
+    const std::string bytes = format_capture(capture);
+    const auto back = parse_capture(bytes, "x");
+    EXPECT_EQ(back.method, capture.method);
+    EXPECT_EQ(back.target, capture.target);
+    EXPECT_EQ(back.body, capture.body);
+    HttpHeaders expected;
+    for (const auto& header : capture.headers) {
+        if (!iequals(header.first, "Content-Length") &&
+            !iequals(header.first, "Transfer-Encoding")) {
+            expected.push_back(header);
+        }
+    }
+    expected.emplace_back("Content-Length", std::to_string(capture.body.size()));
+    EXPECT_EQ(back.headers, expected);
+}
+
+TEST(CaptureFormat, WritesRequestLineHeadersLengthAndBody) {
+    HttpCapture capture;
+    capture.method = "POST";
+    capture.target = "/hook";
+    capture.headers = {{"Host", "x"}, {"Stripe-Signature", "t=1,v1=ab"}};
+    capture.body = "{\"a\":1}";
+    EXPECT_EQ(format_capture(capture), "POST /hook HTTP/1.1\r\nHost: x\r\n"
+                                       "Stripe-Signature: t=1,v1=ab\r\nContent-Length: 7\r\n\r\n"
+                                       "{\"a\":1}");
+    EXPECT_TRUE(looks_like_capture(format_capture(capture)));
+}
+
+TEST(CaptureFormat, RoundTripsAJsonBody) {
+    expect_round_trip(sample_capture(R"({"id":"evt_1","object":"event"})"));
+}
+
+TEST(CaptureFormat, RoundTripsABodyWithCrlfAndBlankLines) {
+    expect_round_trip(sample_capture("{\r\n\"a\": 1\r\n}\r\n\r\n\r\nafter"));
+    expect_round_trip(sample_capture("\r\n\r\n"));
+}
+
+TEST(CaptureFormat, RoundTripsANulByteAndInvalidUtf8) {
+    const char raw[] = "{\"a\":\"\0\xFF\xC3\x28\xEF\xBB\xBF\"}\x80";
+    const std::string body(raw, sizeof raw - 1);
+    ASSERT_EQ(body.size(), 16U);
+    expect_round_trip(sample_capture(body));
+}
+
+TEST(CaptureFormat, RoundTripsAnEmptyBody) {
+    const auto capture = sample_capture("");
+    expect_round_trip(capture);
+    EXPECT_TRUE(format_capture(capture).ends_with("Content-Length: 0\r\n\r\n"));
+}
+
+TEST(CaptureFormat, DropsChunkedEncodingAndWritesTheBodyAsIs) {
+    HttpCapture capture;
+    capture.method = "POST";
+    capture.target = "/";
+    capture.headers = {{"Transfer-Encoding", "chunked"}, {"X-A", "b"}};
+    capture.body = "3\r\nabc\r\n0\r\n\r\n"; // looks chunked, but is the decoded body
+    const std::string bytes = format_capture(capture);
+    EXPECT_EQ(bytes.find("Transfer-Encoding"), std::string::npos) << bytes;
+    const auto back = parse_capture(bytes, "x");
+    EXPECT_EQ(back.body, capture.body);
+    EXPECT_EQ(back.headers,
+              (HttpHeaders{{"X-A", "b"}, {"Content-Length", std::to_string(capture.body.size())}}));
 }
 
 } // namespace
