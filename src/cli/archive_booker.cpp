@@ -84,9 +84,7 @@ void ArchiveBooker::work(Worker& worker) {
         }
         try {
             if (!try_capture(worker, *name)) {
-                worker.waiter.wait(retry_delay(*name));
-                m_queue.release(*name);
-                m_queue.arrived(*name); // behind the captures that came meanwhile
+                m_queue.retry_later(*name, retry_delay(*name));
                 continue;
             }
         } catch (const LeftInInbox&) {
@@ -135,6 +133,9 @@ bool ArchiveBooker::try_capture(Worker& worker, const std::string& name) {
         result.reason = decision.reason;
         result.note = decision.note;
         if (decision.disposition == Disposition::book) {
+            if (interrupted()) {
+                throw LeftInInbox{}; // what is booked already is found by the next start
+            }
             book(worker, decision, result);
         } else {
             const bool skipped = decision.disposition == Disposition::skip;

@@ -38,8 +38,8 @@ class ArchiveBooker {
     /// Hands a capture just added to the inbox to the workers.
     void arrived(const std::string& name) { m_queue.arrived(name); }
 
-    /// Lets each worker finish the capture in hand (an interrupted run stops at the next
-    /// request instead), leaves the others in the inbox, and waits for the workers.
+    /// Lets each worker finish the capture in hand (once the run is interrupted, only the
+    /// request in flight), leaves the others in the inbox, and waits for the workers.
     void stop();
 
     struct Worker; // one worker's connections

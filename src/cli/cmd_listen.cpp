@@ -58,13 +58,14 @@ class Receiver {
             check_delivery(request.body, find_header(request.headers, "Stripe-Signature"), policy);
         if (!verdict.accepted) {
             m_diagnostics.warn(
-                fmt::format("refused a delivery from {}: {}", request.peer, verdict.reason));
+                fmt::format("refused a delivery from {}: {}", request.peer, verdict.log_reason));
             return plain(400, verdict.reason);
         }
         const HttpCapture capture{request.method, request.path, request.headers, request.body};
         try {
             if (m_archive.store(verdict.object_id, format_capture(capture)) ==
                 CaptureArchive::Stored::duplicate) {
+                m_booker.arrived(verdict.object_id); // in case its first copy was not handed on
                 return plain(200, fmt::format("{} was received before", verdict.object_id));
             }
         } catch (const Error& error) { // not acknowledged: Stripe sends it again later
@@ -124,26 +125,25 @@ int run_listen(const ListenOptions& options, const Context& context) {
     config.bind_address = options.bind;
     config.port = static_cast<std::uint16_t>(options.port);
     HttpServer server(config, std::ref(receiver), diagnostics);
+    // The first line on stdout, before any worker prints a result; stderr is shared with the
+    // server's threads from here on, so it is written through `diagnostics`.
+    const std::string url = url_of(options.bind, server.port());
+    context.out << (context.json ? fmt::format("{{\"listening\":\"{}\"}}\n", url)
+                                 : fmt::format("listening on {}\n", url));
+    context.out.flush();
     if (left_over > 0) {
-        context.err << fmt::format("stripe-comptentra: booking the {} capture(s) an earlier run "
-                                   "left in the inbox\n",
-                                   left_over);
+        diagnostics.write_raw(fmt::format(
+            "stripe-comptentra: booking the {} capture(s) an earlier run left in the inbox\n",
+            left_over));
     }
     booker.start();
-    const std::string url = url_of(options.bind, server.port());
-    if (context.json) {
-        context.out << fmt::format("{{\"listening\":\"{}\"}}\n", url);
-    } else {
-        context.out << fmt::format("listening on {}\n", url);
-    }
-    context.out.flush();
     wait_for_interruption();
     server.stop(k_stop_grace);
     booker.stop();
     reporter.finish();
-    context.err << fmt::format("stripe-comptentra: stopped; {} capture(s) wait in the inbox for "
-                               "the next start\n",
-                               archive.inbox_size());
+    diagnostics.write_raw(fmt::format(
+        "stripe-comptentra: stopped; {} capture(s) wait in the inbox for the next start\n",
+        archive.inbox_size()));
     return to_int(ExitStatus::ok);
 }
 

@@ -16,7 +16,7 @@ bool names_a_file(std::string_view id) {
 }
 
 DeliveryVerdict refused(std::string reason) {
-    return DeliveryVerdict{false, {}, std::move(reason)};
+    return DeliveryVerdict{false, {}, reason, reason};
 }
 
 } // namespace
@@ -25,7 +25,11 @@ DeliveryVerdict check_delivery(std::string_view body, std::optional<std::string_
                                const VerifyPolicy& policy) {
     const VerifyResult verdict = verify_signature(body, signature, policy);
     if (verdict.status != VerifyStatus::valid) {
-        return refused(verdict.reason);
+        const std::string_view reason = verdict.reason;
+        return DeliveryVerdict{false,
+                               {},
+                               std::string(reason.substr(0, reason.find(k_hints_separator))),
+                               verdict.reason};
     }
     try {
         check_json_object(body, "the body");
@@ -39,7 +43,7 @@ DeliveryVerdict check_delivery(std::string_view body, std::optional<std::string_
     if (!names_a_file(*id)) {
         return refused("the body's \"id\" is not a Stripe id");
     }
-    return DeliveryVerdict{true, *id, {}};
+    return DeliveryVerdict{true, *id, {}, {}};
 }
 
 } // namespace sc

@@ -11,8 +11,9 @@ namespace sc {
 /// The verdict on one webhook call, reached before it is answered.
 struct DeliveryVerdict {
     bool accepted = false;
-    std::string object_id; ///< the Stripe id that names its capture file, when accepted
-    std::string reason;    ///< why it is refused, in one line
+    std::string object_id;  ///< the Stripe id that names its capture file, when accepted
+    std::string reason;     ///< why it is refused, in one line, for the caller
+    std::string log_reason; ///< the same with hints for the operator (secrets redacted)
 };
 
 /// Accepts a call whose body carries a valid Stripe-Signature under `policy` and is a JSON

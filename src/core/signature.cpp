@@ -3,8 +3,8 @@
 #include "core/redact.h"
 
 #include <fmt/format.h>
-#include <openssl/crypto.h>
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
@@ -63,9 +63,8 @@ EVP_MAC_CTX* keyed_hmac(std::string_view secret) {
     static EVP_MAC* const hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
     MacContext context(hmac != nullptr ? EVP_MAC_CTX_new(hmac) : nullptr);
     char digest[] = "SHA256";
-    const OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-        OSSL_PARAM_construct_end()};
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                                 OSSL_PARAM_construct_end()};
     // A null key would mean "keep the previous key": an empty secret still needs an address.
     const auto* key = reinterpret_cast<const unsigned char*>(secret.empty() ? "" : secret.data());
     if (!context || EVP_MAC_init(context.get(), key, secret.size(), params) != 1) {
@@ -143,7 +142,7 @@ std::string mismatch_hints(const SignatureHeader& parsed, const std::vector<std:
     }
     std::string joined;
     for (const auto& hint : hints) {
-        joined += joined.empty() ? "; hint: " : "; ";
+        joined += joined.empty() ? k_hints_separator : "; ";
         joined += hint;
     }
     return joined;

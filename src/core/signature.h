@@ -33,6 +33,10 @@ struct VerifyPolicy {
     std::int64_t now = 0;                 ///< the reference time for the age, unix seconds
 };
 
+/// What separates the reason of a mismatch from its hints: causes common when payloads are
+/// saved by hand, some of which name a secret in its redacted form.
+inline constexpr std::string_view k_hints_separator = "; hint: ";
+
 /// The verdict on one payload.
 enum class VerifyStatus { valid, invalid, too_old };
 

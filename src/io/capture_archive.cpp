@@ -48,15 +48,16 @@ bool is_capture(std::string_view file) {
            file.ends_with(k_extension);
 }
 
-// Calls `each` with the name of every file of a folder but `.` and `..`.
-template <typename Each> void for_each_file(int folder_fd, Each each) {
+// Calls `each` with the name of every file of a folder but `.` and `..`; false when the folder
+// cannot be read.
+template <typename Each> bool for_each_file(int folder_fd, Each each) {
     const int fd = openat(folder_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR* listing = fd >= 0 ? fdopendir(fd) : nullptr;
     if (listing == nullptr) {
         if (fd >= 0) {
             close(fd);
         }
-        return;
+        return false;
     }
     while (const dirent* found = readdir(listing)) {
         const std::string_view file = found->d_name;
@@ -65,11 +66,13 @@ template <typename Each> void for_each_file(int folder_fd, Each each) {
         }
     }
     closedir(listing);
+    return true;
 }
 
-// Calls `each` with the name (without `.http`) of every capture of a folder.
-template <typename Each> void for_each_capture(int folder_fd, Each each) {
-    for_each_file(folder_fd, [&](std::string_view file) {
+// Calls `each` with the name (without `.http`) of every capture of a folder; false when the
+// folder cannot be read.
+template <typename Each> bool for_each_capture(int folder_fd, Each each) {
+    return for_each_file(folder_fd, [&](std::string_view file) {
         if (is_capture(file)) {
             each(std::string(file.substr(0, file.size() - k_extension.size())));
         }
@@ -149,7 +152,11 @@ void CaptureArchive::close_folders() {
 
 CaptureArchive::Stored CaptureArchive::store(const std::string& name, std::string_view bytes) {
     const std::string file = name + std::string(k_extension);
-    if (exists_in(m_inbox_fd, file) || exists_in(m_done_fd, file)) {
+    if (exists_in(m_inbox_fd, file)) {
+        sync_inbox(); // the first copy may still be on its way to the disk
+        return Stored::duplicate;
+    }
+    if (exists_in(m_done_fd, file)) {
         return Stored::duplicate;
     }
     const std::string partial = fmt::format("{}.{}.{}", file, getpid(), ++m_writes);
@@ -161,6 +168,7 @@ CaptureArchive::Stored CaptureArchive::store(const std::string& name, std::strin
     const int reason = errno;
     unlinkat(m_partial_fd, partial.c_str(), 0);
     if (linked != 0 && reason == EEXIST) {
+        sync_inbox();
         return Stored::duplicate;
     }
     errno = reason;
@@ -168,20 +176,36 @@ CaptureArchive::Stored CaptureArchive::store(const std::string& name, std::strin
         throw disk_error("store", m_directory / file);
     }
     ++m_inbox_size;
-    if (fsync(m_inbox_fd) != 0) {
+    if (fsync(m_inbox_fd) != 0) { // not answered, so not acknowledged: Stripe sends it again
+        const int failure = errno;
+        remove_from_inbox(file);
+        errno = failure;
         throw disk_error("store", m_directory / file);
     }
     // Booked and moved to done/ while this copy was being written: it is a duplicate.
-    if (exists_in(m_done_fd, file) && unlinkat(m_inbox_fd, file.c_str(), 0) == 0) {
-        --m_inbox_size;
+    if (exists_in(m_done_fd, file) && remove_from_inbox(file)) {
         return Stored::duplicate;
     }
     return Stored::added;
 }
 
+void CaptureArchive::sync_inbox() {
+    if (fsync(m_inbox_fd) != 0) {
+        throw disk_error("sync", m_directory);
+    }
+}
+
+bool CaptureArchive::remove_from_inbox(const std::string& file) {
+    if (unlinkat(m_inbox_fd, file.c_str(), 0) != 0) {
+        return false;
+    }
+    --m_inbox_size;
+    return true;
+}
+
 std::vector<std::string> CaptureArchive::inbox(std::size_t limit) const {
     std::priority_queue<std::string> first; // the `limit` smallest names, largest on top
-    for_each_capture(m_inbox_fd, [&](std::string name) {
+    const bool read = for_each_capture(m_inbox_fd, [&](std::string name) {
         if (first.size() < limit) {
             first.push(std::move(name));
         } else if (limit > 0 && name < first.top()) {
@@ -189,6 +213,9 @@ std::vector<std::string> CaptureArchive::inbox(std::size_t limit) const {
             first.push(std::move(name));
         }
     });
+    if (!read) {
+        throw disk_error("list", m_directory);
+    }
     std::vector<std::string> names(first.size());
     for (auto it = names.rbegin(); it != names.rend(); ++it) {
         *it = first.top();
@@ -238,7 +265,7 @@ void CaptureArchive::mark_done(const std::string& name) {
         throw disk_error("move to done/", m_directory / file);
     }
     --m_inbox_size;
-    fsync(m_done_fd);
+    fsync(m_done_fd); // should it not reach the disk, the capture is booked again: `exists`
     if (unlinkat(m_failed_fd, file.c_str(), 0) == 0) {
         --m_failed_size;
         unlinkat(m_failed_fd, (name + ".reason").c_str(), 0);

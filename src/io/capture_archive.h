@@ -31,14 +31,15 @@ class CaptureArchive {
     /// What store() did.
     enum class Stored {
         added,    ///< the capture is in the inbox, on disk
-        duplicate ///< the inbox or done/ holds that name already; nothing was written
+        duplicate ///< the inbox or done/ holds that name already (synced to disk)
     };
 
     /// Writes `bytes` as the capture `name` (a file name without `.http`) durably into the
     /// inbox. Throws Error (75) when the disk refuses: nothing is stored then.
     Stored store(const std::string& name, std::string_view bytes);
 
-    /// The first `limit` names of the inbox, in name order.
+    /// The first `limit` names of the inbox, in name order. Throws Error (75) when the folder
+    /// cannot be read.
     std::vector<std::string> inbox(std::size_t limit) const;
 
     /// The bytes of an inbox capture; nothing when it is no longer there.
@@ -61,6 +62,8 @@ class CaptureArchive {
 
   private:
     void close_folders();
+    void sync_inbox();
+    bool remove_from_inbox(const std::string& file);
 
     std::filesystem::path m_directory;
     std::unique_ptr<RunLock> m_lock;

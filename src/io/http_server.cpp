@@ -32,7 +32,6 @@ namespace {
 // One request while its body arrives.
 struct Exchange {
     ServerRequest request;
-    bool too_large = false;
     bool answered = false;
 };
 
@@ -125,14 +124,10 @@ MHD_Result on_request(void* shared, MHD_Connection* connection, const char* url,
     }
     if (*upload_size > 0) {
         std::string& body = exchange->request.body;
-        if (!exchange->answered && body.size() + *upload_size > state.max_body_bytes) {
-            exchange->too_large = true;
-            body.clear();
-            body.shrink_to_fit();
+        if (body.size() + *upload_size > state.max_body_bytes) {
+            return MHD_NO; // no answer can be queued in the middle of a body: hang up
         }
-        if (!exchange->too_large && !exchange->answered) {
-            body.append(upload, *upload_size);
-        }
+        body.append(upload, *upload_size);
         *upload_size = 0;
         return MHD_YES;
     }
@@ -140,8 +135,7 @@ MHD_Result on_request(void* shared, MHD_Connection* connection, const char* url,
         return MHD_YES;
     }
     exchange->answered = true;
-    return send(connection, exchange->too_large ? too_large(state.max_body_bytes)
-                                                : respond(state, exchange->request));
+    return send(connection, respond(state, exchange->request));
 }
 
 void on_completed(void* shared, MHD_Connection*, void** slot, MHD_RequestTerminationCode) {
@@ -228,18 +222,17 @@ std::uint16_t bound_port(int fd) {
 HttpServer::HttpServer(const ServerConfig& config, Handler handler, Diagnostics& diagnostics)
     : m_state(
           new HttpServerState{std::move(handler), diagnostics, config.max_body_bytes, {}, {}, 0}) {
-    m_listen_fd = listen_socket(config);
-    m_port = bound_port(m_listen_fd);
+    const int listen_fd = listen_socket(config);
+    m_port = bound_port(listen_fd);
     const unsigned flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD |
                            MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-    m_daemon = MHD_start_daemon(flags, 0, nullptr, nullptr, on_request, m_state.get(),
-                                MHD_OPTION_LISTEN_SOCKET, m_listen_fd, MHD_OPTION_CONNECTION_LIMIT,
-                                config.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-                                config.idle_timeout_seconds, MHD_OPTION_NOTIFY_COMPLETED,
-                                on_completed, m_state.get(), MHD_OPTION_EXTERNAL_LOGGER, on_log,
-                                m_state.get(), MHD_OPTION_END);
+    m_daemon = MHD_start_daemon(
+        flags, 0, nullptr, nullptr, on_request, m_state.get(), MHD_OPTION_LISTEN_SOCKET, listen_fd,
+        MHD_OPTION_CONNECTION_LIMIT, config.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+        config.idle_timeout_seconds, MHD_OPTION_NOTIFY_COMPLETED, on_completed, m_state.get(),
+        MHD_OPTION_EXTERNAL_LOGGER, on_log, m_state.get(), MHD_OPTION_END);
     if (m_daemon == nullptr) {
-        close(m_listen_fd);
+        close(listen_fd);
         throw Error(ExitStatus::internal, "the HTTP server (libmicrohttpd) did not start");
     }
 }
@@ -252,14 +245,21 @@ void HttpServer::stop(std::chrono::milliseconds grace) {
     if (m_daemon == nullptr) {
         return;
     }
-    const int fd = MHD_quiesce_daemon(m_daemon);
-    close(fd >= 0 ? fd : m_listen_fd);
+    // The socket is MHD's to close unless quiesced, and must stay open while MHD runs: shut
+    // down, it refuses new connections at once.
+    const int quiesced = MHD_quiesce_daemon(m_daemon);
+    if (quiesced >= 0) {
+        shutdown(quiesced, SHUT_RDWR);
+    }
     {
         std::unique_lock lock(m_state->mutex);
         m_state->idle.wait_for(lock, grace, [this] { return m_state->in_progress == 0; });
     }
     MHD_stop_daemon(m_daemon);
     m_daemon = nullptr;
+    if (quiesced >= 0) {
+        close(quiesced);
+    }
 }
 
 } // namespace sc

@@ -37,7 +37,9 @@ struct ServerResponse {
 struct ServerConfig {
     std::string bind_address = "127.0.0.1"; ///< a numeric IPv4 or IPv6 address
     std::uint16_t port = 8080;              ///< 0 picks a free port
-    std::size_t max_body_bytes = 1 << 20;   ///< a longer body is answered 413 unread
+    /// A longer body is refused: answered 413 unread when its Content-Length says so, else
+    /// the connection is closed as soon as the body passes the limit.
+    std::size_t max_body_bytes = 1 << 20;
     unsigned max_connections = 256;
     unsigned idle_timeout_seconds = 30; ///< a connection silent this long is closed
 };
@@ -66,7 +68,6 @@ class HttpServer {
   private:
     std::unique_ptr<HttpServerState> m_state;
     MHD_Daemon* m_daemon = nullptr;
-    int m_listen_fd = -1;
     std::uint16_t m_port = 0;
 };
 

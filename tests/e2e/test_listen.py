@@ -3,6 +3,7 @@ each behind the answer (post's exactly-once logic) into a comptentra-sandbox; du
 signatures, other paths, --json, a replay of done/ with `post --verify`, SIGTERM, the error
 exit statuses, secrets kept out of every output and file, and an entry the books refuse."""
 
+import http.client
 import json
 import signal
 import socket
@@ -167,9 +168,10 @@ class Serving(ListenTest):
                            f"Content-Length: {len(big)}\r\n\r\n".encode() + big[:65536])
             answer = client.recv(4096)
         self.assertTrue(answer.startswith(b"HTTP/1.1 413 "), answer)
-        chunks = (big[i:i + 65536] for i in range(0, len(big), 65536))  # sent chunked
-        status, _, answer = request(port, "POST", "/stripe-webhook", chunks, delivery(big)[1])
-        self.assertEqual(status, 413, answer)
+        # Sent chunked, it has no length to refuse: the server hangs up once it passes 1 MiB.
+        chunks = (big[i:i + 65536] for i in range(0, len(big), 65536))
+        with self.assertRaises((ConnectionError, http.client.HTTPException)):
+            request(port, "POST", "/stripe-webhook", chunks, delivery(big)[1])
         self.assertEqual(archive_state(listener.archive), {"inbox": [], "done": [], "failed": []})
         self.assertEqual(listener.health()["inbox"], 0)
 

@@ -70,6 +70,18 @@ TEST(Delivery, RefusesABadSignature) {
     expect_refused(check_delivery(k_body, std::string_view("garbage"), policy_at(k_time)));
 }
 
+TEST(Delivery, TellsTheCallerNoHintAboutTheSecrets) {
+    const std::string header = make_signature_header(k_other_secret, k_time, k_body);
+    VerifyPolicy policy = policy_at(k_time);
+    policy.secrets = {"sk_live_abcdefghijklmnopWXYZ"}; // an API key where a whsec_ belongs
+    const DeliveryVerdict verdict = check_delivery(k_body, header, policy);
+    expect_refused(verdict, "signature");
+    EXPECT_EQ(verdict.reason.find("WXYZ"), std::string::npos) << verdict.reason;
+    EXPECT_EQ(verdict.reason.find("hint"), std::string::npos) << verdict.reason;
+    EXPECT_NE(verdict.log_reason.find("is not a whsec_"), std::string::npos) << verdict.log_reason;
+    EXPECT_TRUE(verdict.log_reason.starts_with(verdict.reason)) << verdict.log_reason;
+}
+
 TEST(Delivery, RefusesASignatureOlderThanTheTolerance) {
     const std::string header = make_signature_header(k_secret, k_time, k_body);
     expect_refused(check_delivery(k_body, header, policy_at(k_time + 301)), "tolerance");

@@ -264,16 +264,14 @@ TEST(HttpServer, AcceptsABodyOfExactlyTheLimit) {
     EXPECT_EQ(served.last().body.size(), 1024U);
 }
 
-TEST(HttpServer, AnswersAChunkedBodyGrowingPastTheLimit413) {
+TEST(HttpServer, HangsUpOnAChunkedBodyGrowingPastTheLimit) {
     Served served({}, 1024);
     Connection connection(served.server.port());
     connection.send("POST /hook HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
     for (int i = 0; i < 3; ++i) {
         connection.send("200\r\n" + std::string(512, 'a') + "\r\n"); // 1536 bytes in all
     }
-    connection.send("0\r\n\r\n");
-    const std::string response = connection.response();
-    EXPECT_TRUE(response.starts_with("HTTP/1.1 413")) << response;
+    EXPECT_EQ(connection.response(), ""); // closed without an answer, long before 5 s
     EXPECT_EQ(served.calls.load(), 0);
 }
 

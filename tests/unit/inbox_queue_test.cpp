@@ -122,6 +122,21 @@ TEST(InboxQueue, NeverHandsANameToTwoTakersAtOnce) {
     EXPECT_TRUE(blocks(queue)); // once only
 }
 
+TEST(InboxQueue, HandsOutANameToRetryOnlyOnceItsDelayHasPassed) {
+    Fixture fixture;
+    fixture.store("evt_1");
+    fixture.store("evt_2");
+    InboxQueue queue(fixture.archive, 16);
+    ASSERT_EQ(take_within(queue), "evt_1");
+    const auto before = std::chrono::steady_clock::now();
+    queue.retry_later("evt_1", 300ms);
+    queue.arrived("evt_1"); // delivered again meanwhile: still not before its time
+    EXPECT_EQ(take_within(queue), "evt_2");
+    EXPECT_EQ(take_within(queue), "evt_1");
+    EXPECT_GE(std::chrono::steady_clock::now() - before, 300ms);
+    EXPECT_TRUE(blocks(queue)); // once only
+}
+
 TEST(InboxQueue, ReleasingANameThatDidNotArriveAgainHandsOutNothing) {
     Fixture fixture;
     fixture.store("evt_1");
