@@ -71,7 +71,8 @@ std::optional<std::string> InboxQueue::take() {
             continue;
         }
         if (m_waiting.empty() && !m_delayed.empty()) {
-            m_ready.wait_until(lock, m_delayed.begin()->first);
+            const Clock::time_point due = m_delayed.begin()->first; // a copy: others may erase it
+            m_ready.wait_until(lock, due);
             continue;
         }
         if (m_waiting.empty()) {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "temp_dir.h"
@@ -135,6 +136,25 @@ TEST(InboxQueue, HandsOutANameToRetryOnlyOnceItsDelayHasPassed) {
     EXPECT_EQ(take_within(queue), "evt_1");
     EXPECT_GE(std::chrono::steady_clock::now() - before, 300ms);
     EXPECT_TRUE(blocks(queue)); // once only
+}
+
+TEST(InboxQueue, HandsARetryToOneOfSeveralWaitingTakers) {
+    Fixture fixture;
+    fixture.store("evt_1");
+    InboxQueue queue(fixture.archive, 16);
+    ASSERT_EQ(take_within(queue), "evt_1");
+    queue.retry_later("evt_1", 100ms);
+    std::vector<std::future<std::optional<std::string>>> takers;
+    for (int i = 0; i < 4; ++i) {
+        takers.push_back(take_async(queue)); // all wait for the same moment
+    }
+    std::this_thread::sleep_for(400ms);
+    queue.close();
+    int handed = 0;
+    for (auto& taker : takers) {
+        handed += await(queue, taker) == std::optional<std::string>("evt_1") ? 1 : 0;
+    }
+    EXPECT_EQ(handed, 1);
 }
 
 TEST(InboxQueue, ReleasingANameThatDidNotArriveAgainHandsOutNothing) {
