@@ -7,8 +7,6 @@ import json
 import math
 import os
 import shutil
-import signal
-import subprocess
 import threading
 import time
 import urllib.parse
@@ -16,7 +14,7 @@ import urllib.parse
 from .api_jobs import DASH, naive_command
 from .deliveries import CAPTURE_HEAD, SECRET, deliveries, signature
 from .post_job import post_env
-from .processes import BINARY, NO_PROXY, STOP_SECONDS, BenchError, Sandbox, mib, progress
+from .processes import BINARY, NO_PROXY, BenchError, Sandbox, Server, mib, progress
 
 DELIVERIES = 1_000
 CLIENTS = 8  # client threads, each with a connection of its own; also listen's --concurrency
@@ -27,64 +25,6 @@ ANSWER_SECONDS = 30  # socket timeout of one request
 POLL_SECONDS = 0.02
 HEADERS = {"User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
            "Content-Type": "application/json; charset=utf-8"}
-
-
-class Server:
-    """A webhook server under test (`listen` or the naive one) on a free port, its stdout and
-    stderr in files of `work`: started, waited for, always stopped."""
-
-    def __init__(self, name, command, env, work):
-        self.name = name
-        stem = name.replace(" ", "-")
-        self.out_path, self.err_path = work / f"{stem}.out", work / f"{stem}.err"
-        with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
-            self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
-                                            start_new_session=True)
-        try:
-            self.url = self._wait_for_address()
-        except BaseException:
-            self.stop()
-            raise
-
-    def _wait_for_address(self):
-        deadline = time.monotonic() + START_SECONDS
-        while time.monotonic() < deadline:
-            text = self.out_path.read_text(errors="replace")
-            if "\n" in text:
-                line = text.split("\n", 1)[0].strip()
-                if not line.startswith("listening on "):
-                    raise BenchError(f"{self.name} printed {line!r} instead of its address")
-                return line.removeprefix("listening on ")
-            if self.process.poll() is not None:
-                raise BenchError(f"{self.name} exited with {self.process.returncode}: {self.tail()}")
-            time.sleep(0.01)
-        raise BenchError(f"{self.name} did not print its address within {START_SECONDS} s")
-
-    def tail(self):
-        lines = (self.err_path.read_text(errors="replace") + self.out_path.read_text(errors="replace")).splitlines()
-        return " | ".join(lines[-3:])
-
-    def peak_rss_kib(self):
-        """VmHWM of the process, in KiB; None when /proc does not tell."""
-        try:
-            with open(f"/proc/{self.process.pid}/status", encoding="ascii") as status:
-                for text in status:
-                    if text.startswith("VmHWM:"):
-                        return int(text.split()[1])
-        except (OSError, ValueError, IndexError):
-            pass
-        return None
-
-    def stop(self):
-        """SIGTERM, then SIGKILL after STOP_SECONDS; the exit status."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(STOP_SECONDS)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(STOP_SECONDS)
-        return self.process.returncode
 
 
 def percentile(values, p):
@@ -161,7 +101,7 @@ def one_run(label, command, bodies, work, count, books_behind):
     limit = 120 + 4 * 2 * count * LATENCY_MS / 1000 / CLIENTS
     with Sandbox("comptentra-sandbox", ["--latency-ms", str(LATENCY_MS)], work) as books:
         env = {**post_env(books, work), "STRIPE_WEBHOOK_SECRET": SECRET}
-        server = Server(label, command, env, work)
+        server = Server(label, command, work, env, START_SECONDS)
         try:
             now = int(time.time())  # signed when sent: the servers allow 300 s
             signed = [(body, signature(body, now)) for body in bodies]

@@ -2,7 +2,6 @@
 
 import json
 import os
-import select
 import shlex
 import signal
 import subprocess
@@ -36,62 +35,83 @@ def progress(message):
 # ----------------------------------------------------------------------------- processes
 
 
-class Sandbox:
-    """One of scripts/*-sandbox on a free port: started, waited for, always stopped."""
+class Server:
+    """A server run for a benchmark on a free port: its stdout and stderr in files of `work`,
+    its address read from its first line (`listening on URL`); started, waited for, always
+    stopped (SIGTERM, then SIGKILL)."""
 
-    def __init__(self, name, args, work):
+    def __init__(self, name, command, work, env=None, ready_seconds=READY_SECONDS):
         self.name = name
-        self.log_path = Path(tempfile.mkstemp(prefix=f"{name}-", suffix=".log", dir=work)[1])
-        self.log = open(self.log_path, "wb")
-        self.process = subprocess.Popen(
-            [sys.executable, str(SCRIPTS / name), "--host", "127.0.0.1", "--port", "0", *args],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.log,
-        )
+        stem = name.replace(" ", "-")
+        self.out_path = Path(tempfile.mkstemp(prefix=f"{stem}-", suffix=".out", dir=work)[1])
+        self.err_path = self.out_path.with_suffix(".err")
+        with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
+            self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
+                                            start_new_session=True)
         try:
-            self.url = self._wait_for_address()
+            self.url = self._wait_for_address(ready_seconds)
         except BaseException:
             self.stop()
             raise
 
-    def _wait_for_address(self):
-        deadline = time.monotonic() + READY_SECONDS
-        line = b""
-        while not line.endswith(b"\n"):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise BenchError(f"{self.name} did not start within {READY_SECONDS} s")
-            ready, _, _ = select.select([self.process.stdout], [], [], left)
-            if ready:
-                chunk = os.read(self.process.stdout.fileno(), 4096)
-                if not chunk:
-                    break
-                line += chunk
-        text = line.decode(errors="replace").strip()
-        if not text.startswith("listening on "):
-            self.stop()
-            raise BenchError(f"{self.name} failed to start: {self.log_path.read_text(errors='replace').strip()}")
-        return text.removeprefix("listening on ")
+    def _wait_for_address(self, ready_seconds):
+        deadline = time.monotonic() + ready_seconds
+        while time.monotonic() < deadline:
+            text = self.out_path.read_text(errors="replace")
+            if "\n" in text:
+                line = text.split("\n", 1)[0].strip()
+                if not line.startswith("listening on "):
+                    raise BenchError(f"{self.name} printed {line!r} instead of its address")
+                return line.removeprefix("listening on ")
+            if self.process.poll() is not None:
+                raise BenchError(f"{self.name} exited with {self.process.returncode}: {self.tail()}")
+            time.sleep(0.01)
+        raise BenchError(f"{self.name} did not print its address within {ready_seconds} s")
 
-    def stats(self):
-        with NO_PROXY.open(f"{self.url}/_sandbox/stats", timeout=10) as answer:
-            return json.load(answer)
+    def tail(self):
+        """The last three lines of its stderr and stdout, for an error message."""
+        lines = (self.err_path.read_text(errors="replace") + self.out_path.read_text(errors="replace")).splitlines()
+        return " | ".join(lines[-3:])
+
+    def peak_rss_kib(self):
+        """VmHWM of the process, in KiB; None when /proc does not tell."""
+        try:
+            with open(f"/proc/{self.process.pid}/status", encoding="ascii") as status:
+                for text in status:
+                    if text.startswith("VmHWM:"):
+                        return int(text.split()[1])
+        except (OSError, ValueError, IndexError):
+            pass
+        return None
 
     def stop(self):
+        """SIGTERM, then SIGKILL after STOP_SECONDS; the exit status."""
         if self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(STOP_SECONDS)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(STOP_SECONDS)
-        self.process.stdout.close()
-        self.log.close()
+        return self.process.returncode
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.stop()
+
+
+class Sandbox(Server):
+    """One of scripts/*-sandbox on a free port."""
+
+    def __init__(self, name, args, work):
+        super().__init__(name, [sys.executable, str(SCRIPTS / name), "--host", "127.0.0.1", "--port", "0", *args],
+                         work)
+
+    def stats(self):
+        with NO_PROXY.open(f"{self.url}/_sandbox/stats", timeout=10) as answer:
+            return json.load(answer)
 
 
 # Measures one child in a fresh process, so that RUSAGE_CHILDREN covers it alone.

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <charconv>
 #include <condition_variable>
 #include <cstdarg>
 #include <cstring>
@@ -78,11 +79,12 @@ ServerResponse too_large(std::size_t limit) {
 
 std::optional<std::size_t> declared_length(const HttpHeaders& headers) {
     const auto value = find_header(headers, "Content-Length");
-    if (!value || value->empty() || value->size() > 18 ||
-        value->find_first_not_of("0123456789") != std::string_view::npos) {
+    std::size_t length = 0;
+    if (!value ||
+        std::from_chars(value->data(), value->data() + value->size(), length).ec != std::errc()) {
         return std::nullopt;
     }
-    return std::stoull(std::string(*value));
+    return length;
 }
 
 ServerResponse respond(HttpServerState& state, const ServerRequest& request) {
